@@ -7,9 +7,27 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
+
+
+def format_summary(summary: dict) -> str:
+    """A compact, human-readable table of an analysis summary."""
+    lines = [f"run {summary['name']}: final alignment chi = {summary['final_chi']:.3f}, "
+             f"mean error = {summary['final_mean_err']:.3g}, median gen_var/lambda = {summary['final_median_ratio']:.3f}"]
+    for label, fits in (("modes", summary["fits"]), ("patch modes", summary.get("patch_fits"))):
+        if not fits:
+            continue
+        for crit, rules in fits.items():
+            for rule, branches in rules.items():
+                for b, f in branches.items():
+                    txt = "too few modes" if f is None else (
+                        f"alpha = {f['alpha']:.2f}  95% CI [{f['ci_alpha'][0]:.2f}, {f['ci_alpha'][1]:.2f}]  "
+                        f"R2 = {f['r2']:.2f}  N = {f['n']}")
+                    lines.append(f"  {label:11s} {crit:9s} {rule:9s} {b:10s} {txt}")
+    t = summary["timings"]
+    lines.append(f"  timings: setup {t['setup_s']:.1f} s, train {t['train_s']:.1f} s, measure {t['measure_s']:.1f} s")
+    return "\n".join(lines)
 
 
 def main(argv=None) -> int:
@@ -52,14 +70,14 @@ def main(argv=None) -> int:
             print(f"stopped after {args.stop_after} steps; checkpoint in {out}; continue with --resume")
             return 0
         summary = analyze_run(out)
-        print(json.dumps(summary["summary"], indent=1))
+        print(format_summary(summary["summary"]))
         print(f"results in {out}/results.npz and results.json")
         return 0
     if args.cmd == "analyze":
         from .analysis import analyze_run
 
         summary = analyze_run(args.run_dir)
-        print(json.dumps(summary["summary"], indent=1))
+        print(format_summary(summary["summary"]))
         return 0
     return 1
 
