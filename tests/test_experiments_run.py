@@ -26,35 +26,42 @@ def _arrays_equal(a, b):
             np.testing.assert_array_equal(a[k], b[k], err_msg=k)
 
 
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory):
+    d = tmp_path_factory.mktemp("full")
+    return d, run_experiment(config_from_dict(TINY), d, progress=False)
+
+
 @pytest.mark.parametrize("stop_at", [7, 13])  # at a periodic checkpoint, and between two of them
-def test_resume_is_bit_identical(tmp_path, stop_at):
+def test_resume_is_bit_identical(tmp_path, full_run, stop_at):
     cfg = config_from_dict(TINY)
-    full = run_experiment(cfg, tmp_path / "full", progress=False)
+    full_dir, full = full_run
     assert run_experiment(cfg, tmp_path / "cut", stop_after=stop_at, progress=False) is None
     assert not (tmp_path / "cut" / "results.npz").exists()
     resumed = run_experiment(cfg, tmp_path / "cut", resume=True, progress=False)
-    _arrays_equal(load_results(tmp_path / "full"), load_results(tmp_path / "cut"))
+    _arrays_equal(load_results(full_dir), load_results(tmp_path / "cut"))
     assert resumed["info"]["config"] == full["info"]["config"]
 
 
-def test_run_outputs_and_measurement_consistency(tmp_path):
-    res = run_experiment(config_from_dict(TINY), tmp_path, progress=False)
+def test_run_outputs_and_measurement_consistency(tmp_path, full_run):
+    full_dir, res = full_run
     T = len(res["steps"])
     assert res["steps"][0] == 0 and res["steps"][-1] == 40
     assert res["gen_var"].shape == (T, 6) and np.all(res["gen_var"] > 0)
     assert np.all((res["chi"] > 0) & (res["chi"] <= 1))
     assert res["show_samples"].shape == (3, 3, 6) and list(res["show_steps"]) == [0, res["steps"][T // 2], 40]
     assert res["losses"].shape == (40,) and np.all(np.isfinite(res["losses"]))
-    info = json.loads((tmp_path / "results.json").read_text())
+    info = json.loads((full_dir / "results.json").read_text())
     assert info["config"]["name"] == "tiny" and info["package_version"]
     with pytest.raises(FileNotFoundError, match="checkpoint"):
         run_experiment(config_from_dict(TINY), tmp_path / "empty", resume=True, progress=False)
 
 
-def test_analysis_recovers_inverse_variance_law_from_synthetic_trajectories(tmp_path):
+def test_analysis_recovers_inverse_variance_law_from_synthetic_trajectories(tmp_path, full_run):
     # write a fake run whose trajectories follow the linear theory with τ* ∝ 1/λ, and check the fitted α ≈ 1
     from spectral_bias import theory
-    res = run_experiment(config_from_dict(TINY), tmp_path, progress=False)
+    full_dir, res = full_run
+    (tmp_path / "results.json").write_text((full_dir / "results.json").read_text())
     lam = np.geomspace(3.0, 0.03, 6)
     times = np.concatenate([[0.0], np.geomspace(1e-3, 1e3, 60)])
     gv = np.stack([theory.one_layer_generated_variance(lam, t, eta=1.0, q=0.1) for t in times])
@@ -73,20 +80,21 @@ def _cli(*args, cwd):
                           capture_output=True, text=True, timeout=120)
 
 
-def test_cli_run_resume_analyze_list(tmp_path):
+def test_cli_run_resume_analyze_list(tmp_path, full_run, capsys):
+    from spectral_bias.experiments.__main__ import main
     cfgp = tmp_path / "tiny.json"
     cfgp.write_text(json.dumps(TINY))
-    r = _cli("run", str(cfgp), "--out", "a", "--no-progress", cwd=tmp_path)
-    assert r.returncode == 0, r.stderr
-    assert "alignment chi" in r.stdout and (tmp_path / "a" / "results.npz").exists()
+    # real subprocesses: a run stopped after 20 steps, then resumed, ends identical to the uninterrupted run
     r = _cli("run", str(cfgp), "--out", "b", "--stop-after", "20", "--no-progress", cwd=tmp_path)
-    assert r.returncode == 0 and "--resume" in r.stdout
+    assert r.returncode == 0 and "--resume" in r.stdout, r.stderr
     r = _cli("run", str(cfgp), "--out", "b", "--resume", "--no-progress", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    _arrays_equal(load_results(tmp_path / "a"), load_results(tmp_path / "b"))
-    r = _cli("analyze", "a", cwd=tmp_path)
-    assert r.returncode == 0 and "geometric" in r.stdout
-    r = _cli("list", cwd=tmp_path)
-    assert "cpu-gaussian-mlp" in r.stdout and "gpu-mnist-mlp" in r.stdout
-    r = _cli("run", "no-such-preset", cwd=tmp_path)
-    assert r.returncode == 2 and "unknown preset 'no-such-preset'" in r.stderr
+    assert "alignment chi" in r.stdout and (tmp_path / "b" / "results.npz").exists()
+    _arrays_equal(load_results(full_run[0]), load_results(tmp_path / "b"))
+    # the other commands, in-process (same entry point)
+    assert main(["analyze", str(tmp_path / "b")]) == 0 and "geometric" in capsys.readouterr().out
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "cpu-gaussian-mlp" in out and "gpu-mnist-mlp" in out
+    assert main(["run", "no-such-preset"]) == 2
+    assert "unknown preset 'no-such-preset'" in capsys.readouterr().err

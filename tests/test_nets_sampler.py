@@ -38,9 +38,9 @@ def test_schedule_endpoints_and_errors():
 def test_heun_with_optimal_denoiser_reproduces_exact_flow_and_covariance():
     lam, U, mu = _gaussian()
     D = _optimal_denoiser(lam, U, mu)
-    n, smax = 20_000, 80.0
+    n, smax = 8_000, 80.0
     z = torch.randn(n, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
-    x = torch.cat(list(heun_sample_batched(D, z, edm_sigma_steps(160, 0.002, smax), batch_size=7000))).numpy()
+    x = torch.cat(list(heun_sample_batched(D, z, edm_sigma_steps(160, 0.002, smax), batch_size=3000))).numpy()
     # Exact PF-ODE map for D*: mode k of (x − μ) scales by sqrt((λ+σ²)/(λ+σ_max²)) from σ_max to σ, so at σ=0
     # x − μ = sqrt(λ/(λ+σ_max²)) · (σ_max z − μ) in the eigenbasis (derived by hand from eq. 1).
     y0 = (smax * z.numpy() - mu) @ U
@@ -50,7 +50,7 @@ def test_heun_with_optimal_denoiser_reproduces_exact_flow_and_covariance():
     err = np.abs((x - exact) @ U) / np.sqrt(lam)
     assert err.max() < 4e-3
     # the sample covariance along u_k matches the exact generated variance σ_max² λ/(λ+σ_max²) within the
-    # sampling error of a variance from n samples (relative sd sqrt(2/n) = 0.01; 4 sd)
+    # sampling error of a variance from n samples (relative sd sqrt(2/n) = 0.016; 4 sd)
     gv = np.var((x - x.mean(0)) @ U, axis=0, ddof=1)
     target = smax**2 * lam / (lam + smax**2)
     assert np.all(np.abs(gv / target - 1) < 4 * np.sqrt(2 / n))
