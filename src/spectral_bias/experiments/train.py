@@ -21,6 +21,7 @@ from .measure import SpectralAccumulator, extract_patches
 __all__ = ["snapshot_steps", "build_model", "run_experiment", "load_results"]
 
 CKPT_NAME = "checkpoint.pt"
+MAX_PATCHES = 200_000
 
 
 def snapshot_steps(total_steps: int, n_snapshots: int) -> np.ndarray:
@@ -51,6 +52,8 @@ def _prepare(cfg: ExperimentConfig):
     patch = None
     if cfg.eval.patch_size:
         P = extract_patches(x, cfg.eval.patch_size, cfg.eval.patch_stride)
+        if len(P) > MAX_PATCHES:  # a seeded subset is plenty for a (C·p²)-dim covariance
+            P = P[np.sort(np.random.default_rng(cfg.seed).choice(len(P), MAX_PATCHES, replace=False))]
         patch = empirical_spectrum(P)
     if cfg.model.kind == "mlp":
         x = x.reshape(len(x), -1)
@@ -107,7 +110,7 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, resume: bool =
     torch.manual_seed(cfg.seed)
     model = build_model(cfg, x.shape[1:]).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.train.lr)
-    gen = torch.Generator().manual_seed(cfg.seed + 1)
+    gen = torch.Generator(device=device).manual_seed(cfg.seed + 1)  # on the device: no host round trip
     noise = torch.randn((cfg.eval.n_samples,) + x.shape[1:], generator=torch.Generator().manual_seed(cfg.seed + 2))
     noise = noise.to(device)
     e = cfg.eval
@@ -151,7 +154,7 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, resume: bool =
         if step >= cfg.train.steps:
             break
         tt = time.perf_counter()
-        idx = torch.randint(len(xt), (cfg.train.batch_size,), generator=gen).to(device)
+        idx = torch.randint(len(xt), (cfg.train.batch_size,), generator=gen, device=device)
         loss = edm_loss(model, xt[idx], P_mean=cfg.train.P_mean, P_std=cfg.train.P_std, generator=gen)
         opt.zero_grad(set_to_none=True)
         loss.backward()
