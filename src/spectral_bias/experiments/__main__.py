@@ -15,7 +15,8 @@ def format_summary(summary: dict) -> str:
     """A compact, human-readable table of an analysis summary."""
     lines = [f"run {summary['name']}: final alignment chi = {summary['final_chi']:.3f}, "
              f"mean error = {summary['final_mean_err']:.3g}, median gen_var/lambda = {summary['final_median_ratio']:.3f}"]
-    for label, fits in (("modes", summary["fits"]), ("patch modes", summary.get("patch_fits"))):
+    for label, fits in (("modes", summary["fits"]), ("patch modes", summary.get("patch_fits")),
+                        ("linear thy", summary.get("linear_theory_fits"))):
         if not fits:
             continue
         for crit, rules in fits.items():

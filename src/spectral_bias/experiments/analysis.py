@@ -15,7 +15,7 @@ import numpy as np
 from .. import theory
 from .train import load_results
 
-__all__ = ["emergence_analysis", "analyze_run"]
+__all__ = ["emergence_analysis", "linear_theory_analysis", "analyze_run"]
 
 
 def _fit_or_none(lam, tau, **kw):
@@ -58,6 +58,22 @@ def emergence_analysis(times, gen_var, eigenvalues, *, criteria=("geometric", "h
     return out
 
 
+def linear_theory_analysis(eigenvalues, *, q: float = 0.1, n_times: int = 120, rel_floor: float = 1e-4,
+                           sigma_min: float = 0.002, sigma_max: float = 80.0) -> dict:
+    """The same emergence analysis on the one-layer linear theory (Prop. 4.2 of Wang & Pehlevan 2025, via
+    ``theory.one_layer_generated_variance``, η = 1, initial weight q) for the same spectrum, on a log time grid
+    wide enough for every mode (ητ from 1e-2/λ_max to 1e2/λ_min). Returns the ``emergence_analysis`` dict plus
+    "times" and "gen_var". Raises ValueError for non-positive eigenvalues after the floor."""
+    lam = np.asarray(eigenvalues, dtype=float)
+    lm = lam[lam > rel_floor * lam.max()]
+    times = np.concatenate([[0.0], np.geomspace(1e-2 / lm.max(), 1e2 / lm.min(), n_times)])
+    gv = theory.one_layer_generated_variance(lm[None, :], times[:, None], eta=1.0, q=q, sigma_min=sigma_min,
+                                             sigma_max=sigma_max)
+    out = emergence_analysis(times, gv, lm, smooth=None, rel_floor=0.0)
+    out.update(times=times, gen_var=gv)
+    return out
+
+
 def _jsonable(fits):
     return json.loads(json.dumps(fits, default=float))
 
@@ -78,9 +94,13 @@ def analyze_run(run_dir: str | Path, *, smooth: float = 1.0) -> dict:
                            for b, f in an[c]["fits"][rule].items()} for rule in an[c]["fits"]}
                 for c in ("geometric", "harmonic")}
 
+    lin = linear_theory_analysis(r["eigenvalues"])
     summary = dict(name=r["info"]["config"]["name"], final_chi=float(r["chi"][-1]),
                    final_mean_err=float(r["mean_err"][-1]),
                    final_median_ratio=float(np.median(r["gen_var"][-1][a["modes"]] / r["eigenvalues"][a["modes"]])),
-                   fits=brief(a), patch_fits=brief(p) if p else None, timings=r["info"]["timings"])
+                   fits=brief(a), patch_fits=brief(p) if p else None, linear_theory_fits=brief(lin),
+                   timings=r["info"]["timings"])
     (run_dir / "analysis.json").write_text(json.dumps(_jsonable(summary), indent=1))
-    return dict(summary=_jsonable(summary), modes=a, patch=p, results=r)
+    info = dict(r["info"], analysis=_jsonable(summary))  # results.json also carries the fits
+    (run_dir / "results.json").write_text(json.dumps(info, indent=1))
+    return dict(summary=_jsonable(summary), modes=a, patch=p, linear=lin, results=r)
