@@ -77,9 +77,9 @@ def main():
     dev = torch.device(a.device)
     rows = [
         bench_model("MLP-UNet 784-d, 3x256 (cpu-mnist-mlp size at 28x28)", MLPUNet(784, 3, 256, 64), (784,), 128, 500, dev),
-        bench_model("MLP-UNet 784-d, 8x1024 (paper MNIST)", MLPUNet(784, 8, 1024, 128), (784,), 128, 200, dev),
-        bench_model("conv UNet narrow (4 ch, mult 1,2) 16x16", ConvUNet(1, 16, 4, (1, 2), 1, (), 32), (1, 16, 16), 64, 200, dev),
-        bench_model("conv UNet wide (32 ch, mult 1,2) 16x16", ConvUNet(1, 16, 32, (1, 2), 1, (), 32), (1, 16, 16), 64, 200, dev),
+        bench_model("MLP-UNet 784-d, 8x1024 (paper MNIST)", MLPUNet(784, 8, 1024, 128), (784,), 128, 50, dev, n_steps=5),
+        bench_model("conv UNet narrow (4 ch, mult 1,2) 16x16", ConvUNet(1, 16, 4, (1, 2), 1, (), 32), (1, 16, 16), 64, 100, dev, n_steps=10),
+        bench_model("conv UNet wide (32 ch, mult 1,2) 16x16", ConvUNet(1, 16, 32, (1, 2), 1, (), 32), (1, 16, 16), 64, 100, dev, n_steps=10),
     ]
     meas = [bench_measure(3072, 2000), bench_measure(3072, 4000)]
     out = dict(device=str(dev), threads=a.threads, torch=torch.__version__, models=rows, measurement=meas)
