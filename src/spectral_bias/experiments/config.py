@@ -226,7 +226,7 @@ def load_config(name_or_path: str | Path, **overrides) -> ExperimentConfig:
     """Load a preset by name (see ``list_presets()``) or a JSON file path, apply top-level ``overrides``
     (e.g. device="cuda") and validate. Raises ValueError for an unknown preset / missing file."""
     p = Path(name_or_path)
-    if p.suffix == ".json" or p.exists():
+    if p.suffix == ".json" or p.is_file():
         if not p.is_file():
             raise ValueError(f"config file {str(p)!r} does not exist")
         d = json.loads(p.read_text())
