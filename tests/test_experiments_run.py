@@ -98,3 +98,28 @@ def test_cli_run_resume_analyze_list(tmp_path, full_run, capsys):
     assert "cpu-gaussian-mlp" in out and "gpu-mnist-mlp" in out
     assert main(["run", "no-such-preset"]) == 2
     assert "unknown preset 'no-such-preset'" in capsys.readouterr().err
+
+
+def test_conv_run_measurements_match_bruteforce_on_stored_samples(tmp_path):
+    # a tiny conv-UNet run on image patches; with n_show = n_samples the last snapshot's samples are stored, so
+    # the streamed whole-image and patch measurements can be recomputed by brute force (np.cov in the data bases)
+    from spectral_bias.experiments import empirical_spectrum, extract_patches, load_training_data
+    cfg = config_from_dict({
+        "name": "tiny-cnn", "threads": 1,
+        "data": {"name": "patches", "n_train": 64, "resolution": 8},
+        "model": {"kind": "cnn", "base_channels": 4, "channel_mult": [1, 2], "time_embed_dim": 8},
+        "train": {"steps": 3, "batch_size": 8, "lr": 1e-3},
+        "eval": {"n_snapshots": 3, "n_samples": 24, "sampler_steps": 3, "batch_size": 10, "n_show": 24,
+                 "n_show_snapshots": 2, "patch_size": 4, "patch_stride": 2}})
+    res = run_experiment(cfg, tmp_path, progress=False)
+    x, spec = load_training_data(cfg.data)
+    pspec = empirical_spectrum(extract_patches(x, 4, 2))
+    S = res["show_samples"][-1].astype(np.float64)          # (24, 1, 8, 8), last snapshot
+    assert res["show_steps"][-1] == 3
+    U = spec.eigenvectors
+    np.testing.assert_allclose(res["gen_var"][-1], np.diag(U.T @ np.cov(S.reshape(24, -1).T) @ U), rtol=1e-4,
+                               atol=1e-8)  # float32 samples
+    P = extract_patches(S, 4, 2)
+    V = pspec.eigenvectors
+    np.testing.assert_allclose(res["patch_gen_var"][-1], np.diag(V.T @ np.cov(P.T) @ V), rtol=1e-4, atol=1e-8)
+    np.testing.assert_allclose(res["patch_eigenvalues"], pspec.eigenvalues)
