@@ -182,7 +182,7 @@ def _settle_layout(fig, dpi) -> None:
         fig.set_layout_engine("none")
 
 
-def render_frames(frames, values, *, dpi: float = 72) -> list[bytes]:
+def render_frames(frames, values, *, dpi: float = 80) -> list[bytes]:
     """Render every frame to PNG bytes.
 
     ``frames`` is a callable ``value -> matplotlib.figure.Figure`` (it may return a new figure each time, or update
@@ -268,7 +268,7 @@ class InteractiveFigure:
         return f"InteractiveFigure({self.label!r}, {len(self)} frames, {self.nbytes / 1e3:.0f} kB)"
 
 
-def interactive_frames(frames, values, *, label: str, fmt="{:.3g}", dpi: float = 72, initial: int = 0,
+def interactive_frames(frames, values, *, label: str, fmt="{:.3g}", dpi: float = 80, initial: int = 0,
                        interval_ms: int = 350, alt: str | None = None, max_bytes: int = 1_000_000
                        ) -> InteractiveFigure:
     """A figure with a slider (and play button) that works on the static HTML book: no kernel, no network.
