@@ -132,3 +132,13 @@ def test_widget_updates_image_when_slider_moves():
 def test_widget_bad_input():
     with pytest.raises(ValueError, match="at least 2"):
         interactive_widget(make_drawer(), [1.0], label="q")
+
+
+def test_static_and_live_helpers_take_the_same_keywords():
+    import inspect
+
+    static = inspect.signature(interactive_frames).parameters
+    live = inspect.signature(interactive_widget).parameters
+    assert list(static) == list(live)
+    box = interactive_widget(make_drawer(), VALUES, label="q", alt="a moving line", max_bytes=10)
+    assert box.image.tooltip == "a moving line"

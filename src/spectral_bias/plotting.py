@@ -323,11 +323,12 @@ def _png_width(png: bytes) -> int:
 
 
 def interactive_widget(frames, values, *, label: str, fmt="{:.3g}", dpi: float = 80, initial: int = 0,
-                       interval_ms: int = 350):
+                       interval_ms: int = 350, alt: str | None = None, max_bytes: int | None = None):
     """The live-kernel twin of :func:`interactive_frames`: an ipywidgets slider + play button + image.
 
-    Same arguments as :func:`interactive_frames`. Frames are rendered on demand (and cached) when the slider
-    moves, so ``values`` can be much finer here. Needs a running kernel (Colab, Binder, local Jupyter); on the
+    Same arguments as :func:`interactive_frames` (so a chapter can switch between the two with one name; ``alt``
+    becomes the image's tooltip, ``max_bytes`` is ignored). Frames are rendered on demand (and cached) when the
+    slider moves, so ``values`` can be much finer here. Needs a running kernel (Colab, Binder, local Jupyter); on the
     static site it shows only the initial frame.
 
     Returns an ``ipywidgets.VBox`` with attributes ``slider`` (IntSlider over indices), ``image``
@@ -364,6 +365,7 @@ def interactive_widget(frames, values, *, label: str, fmt="{:.3g}", dpi: float =
     play = widgets.Play(value=int(initial), min=0, max=len(values) - 1, step=1, interval=int(interval_ms))
     widgets.jslink((play, "value"), (slider, "value"))
     image = widgets.Image(value=render(int(initial)), format="png")
+    image.tooltip = alt or f"figure with a slider over {label}"
 
     def on_change(change):
         i = int(change["new"])
