@@ -227,6 +227,47 @@ def test_converged_variance_mistakes_are_explained(wrong, message):
     assert not v and message in problems(v)
 
 
+# ---------------------------------------------------------------- generated variance during training (Prop. 4.2)
+
+def gen_var_quadrature(lam, tau, eta, q, sigma_min, sigma_max, sign=-1.0, prefactor=True):
+    """A student's answer by numerical quadrature in ln(sigma) of (1 - w)/s with the eq.-(7) weight."""
+    from scipy.integrate import quad
+
+    lam, tau, q = np.broadcast_arrays(*(np.asarray(a, float) for a in (lam, tau, q)))
+    out = np.empty(lam.shape)
+    for i in np.ndindex(lam.shape):
+        def integrand(u):  # u = ln s, ds/s = du
+            s = np.exp(u)
+            return 1.0 - w_one(lam[i], s, tau[i], eta, q[i])
+
+        val = quad(integrand, np.log(sigma_min), np.log(sigma_max), epsabs=1e-12, epsrel=1e-12, limit=200)[0]
+        out[i] = (2 * np.log(sigma_max) if prefactor else 0.0) + sign * 2.0 * val
+    return np.exp(out)
+
+
+def test_generated_variance_quadrature_answer_passes():
+    v = ex.check_generated_variance(gen_var_quadrature, verbose=False)
+    assert v, problems(v)
+
+
+def test_generated_variance_wrong_sign_is_explained():
+    v = ex.check_generated_variance(lambda *a, **k: gen_var_quadrature(*a, **k, sign=+1.0), verbose=False)
+    assert not v and "sign of the integral is flipped" in problems(v)
+
+
+def test_generated_variance_missing_start_variance_is_explained():
+    v = ex.check_generated_variance(lambda *a, **k: gen_var_quadrature(*a, **k, prefactor=False), verbose=False)
+    assert not v and "factor sigma_max^2" in problems(v)
+
+
+def test_generated_variance_time_not_through_eta_tau_is_caught():
+    def eta_ignored(lam, tau, eta, q, sigma_min, sigma_max):
+        return gen_var_quadrature(lam, tau * 0.5, 1.0, q, sigma_min, sigma_max)  # right only for eta = 0.5
+
+    v = ex.check_generated_variance(eta_ignored, verbose=False)
+    assert not v and "only the product eta*tau" in problems(v)
+
+
 # ---------------------------------------------------------------- emergence time
 
 def first_passage(times, values, target, mean=lambda a, b: np.sqrt(a * b), return_index=False, both_ways=True):

@@ -34,6 +34,7 @@ __all__ = [
     "check_euler_sampler",
     "check_one_layer_weight",
     "check_generated_variance_converged",
+    "check_generated_variance",
     "check_emergence_time",
     "check_two_layer_weight",
 ]
@@ -459,6 +460,72 @@ def check_generated_variance_converged(fn, *, verbose=True) -> Verdict:
     if not np.allclose(got0, SIGMA_MIN**2, rtol=1e-9, atol=0):
         rep.fail(f"for lam = 0 the output variance is sigma_min^2 = {SIGMA_MIN ** 2:.3g}; you give {got0}")
     rep.note(f"compared on 100 variances in [1e-4, 1e3] for (sigma_min, sigma_max) in {cases} and at lam = 0")
+    return rep.done(verbose)
+
+
+def check_generated_variance(fn, *, verbose=True) -> Verdict:
+    """Your generated variance during training, λ̂_k(τ) of Prop. 4.2 (one-layer, aligned initial weight Q).
+
+    ``fn(lam, tau, eta=..., q=..., sigma_min=..., sigma_max=...)`` (closed form or numerical quadrature of
+    ln λ̂ = ln σ_max² - 2 ∫_{σ_min}^{σ_max} (1 - w(s, τ))/s ds) is compared with
+    :func:`spectral_bias.theory.one_layer_generated_variance` on random (λ, ητ, Q) and in the limits τ = 0 and
+    τ → ∞. Tolerance: relative 1e-4 (a careful quadrature reaches 1e-8; 1e-4 still separates every mistake named
+    below by orders of magnitude). Recognised mistakes: the wrong sign in the exponent (Lemma 4.1), a missing
+    σ_max² (the start variance), a start from N(0, λ + σ_max²).
+    """
+    from . import theory
+
+    _check_callable(fn, "fn")
+    rep = _Report("generated variance, Prop. 4.2")
+    rng = np.random.default_rng(2)
+    n = 40
+    lam = 10.0 ** rng.uniform(-3, 1, n)
+    tau = 10.0 ** rng.uniform(-3, 3, n)
+    q = rng.uniform(0.0, 0.9, n)
+    eta = 0.5
+    kw = dict(sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX)
+    ref = theory.one_layer_generated_variance(lam, tau, eta=eta, q=q, **kw)
+    try:
+        got = _as_array(_call(fn, "function", lam, tau, eta=eta, q=q, **kw), "function", lam.shape)
+    except _StudentError as err:
+        rep.fail(str(err))
+        return rep.done(verbose)
+    if np.all(np.isfinite(got)) and np.allclose(got, ref, rtol=1e-4, atol=0):
+        # limits, and independence of the answer from how eta and tau are split
+        try:
+            at0 = _as_array(_call(fn, "function", lam, 0.0 * tau, eta=eta, q=q, **kw), "function", lam.shape)
+            late = _as_array(_call(fn, "function", lam, 1e4 / lam, eta=1.0, q=q, **kw), "function", lam.shape)
+            split = _as_array(_call(fn, "function", lam, 2 * tau, eta=eta / 2, q=q, **kw), "function", lam.shape)
+        except _StudentError as err:
+            rep.fail(str(err))
+            return rep.done(verbose)
+        if not np.allclose(at0, theory.generated_variance_at_init(q, **kw), rtol=1e-4):
+            rep.fail("at tau = 0 every mode should have sigma_max^2 (sigma_min/sigma_max)^(2(1 - q)) "
+                     "(a constant weight q contracts all modes alike); yours does not (0/0 at tau = 0?)")
+        if not np.allclose(late, theory.generated_variance_converged(lam, **kw), rtol=1e-4):
+            rep.fail("after very long training the variance should be sigma_max^2 (lam + sigma_min^2) / "
+                     "(lam + sigma_max^2); yours is not")
+        if not np.allclose(split, got, rtol=1e-6):
+            rep.fail("your answer changes when eta is halved and tau doubled: only the product eta*tau may matter")
+        rep.note(f"compared on {n} random (lam, eta*tau, q), at tau = 0, after long training, and with eta*tau split "
+                 "differently")
+        return rep.done(verbose)
+    with np.errstate(all="ignore"):
+        ratio = got / ref
+    i = int(np.nanargmax(np.abs(np.log(np.where(ratio > 0, ratio, np.nan))))) if np.any(ratio > 0) else 0
+    rep.fail(f"e.g. lam={lam[i]:.4g}, eta*tau={eta * tau[i]:.4g}, q={q[i]:.3g}: you give {got[i]:.6g}, "
+             f"expected {ref[i]:.6g}")
+    log_ref = np.log(ref)
+    lnT2 = 2 * np.log(SIGMA_MAX)
+    if np.allclose(np.log(np.abs(got) + 1e-300), 2 * lnT2 - log_ref, rtol=1e-4, atol=1e-6):
+        rep.fail("the sign of the integral is flipped: integrating dx/dsigma = -(D - x)/sigma from sigma_max DOWN to "
+                 "sigma_min gives ln var = ln sigma_max^2 - 2 * integral of (1 - w(s))/s ds (sanity check: w = 0 "
+                 "must shrink the variance by (sigma_min/sigma_max)^2)")
+    elif np.allclose(got * SIGMA_MAX**2, ref, rtol=1e-4):
+        rep.fail("you left out the factor sigma_max^2: sampling starts from N(0, sigma_max^2), so the ratio of the "
+                 "Phi's multiplies sigma_max^2")
+    elif np.allclose(got, ref * (lam + SIGMA_MAX**2) / SIGMA_MAX**2, rtol=1e-4):
+        rep.fail("you start from N(0, lam + sigma_max^2); the sampler starts from N(0, sigma_max^2)")
     return rep.done(verbose)
 
 
