@@ -144,10 +144,10 @@ def test_non_aligned_init_off_diagonal_rises_and_falls():
     lam, U, cov = _cov(d=4, seed=2)
     rng = np.random.default_rng(3)
     P0 = 0.05 * rng.normal(size=(4, 4))
-    times = np.concatenate([[0.0], np.logspace(-2, 2.5, 40)])
+    times = np.concatenate([[0.0], np.logspace(-2, 1.7, 30)])
     W = symmetric_gradient_flow(cov, 0.2, P0, times)
     M = np.einsum("ik,tij,jl->tkl", U, W, U)
-    off = np.sqrt(np.sum(M**2, axis=(1, 2)) - np.sum(np.diagonal(M, axis1=1, axis2=2) ** 2, axis=1))
+    off = np.sqrt(np.sum((M * (1 - np.eye(4))) ** 2, axis=(1, 2)))
     k = np.argmax(off)
     assert 0 < k < len(times) - 1
     assert off[k] > 3 * off[0] and off[-1] < 1e-3 * off[k]

@@ -8,4 +8,10 @@ from .deep_linear import (  # noqa: E402
     two_layer_generated_variance,
     two_layer_weight,
 )
+from .flow_matching import (  # noqa: E402
+    flow_matching_generated_variance,
+    flow_matching_input_variance,
+    flow_matching_optimal_weight,
+    flow_matching_weight,
+)
 # --- end issue 4 block ---
