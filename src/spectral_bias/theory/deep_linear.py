@@ -22,7 +22,8 @@ from scipy.interpolate import CubicSpline
 from scipy.special import hyp2f1
 
 from ._deep_inputs import as_float, check_int, check_positive_scalar, check_sigma_range
-from ._quadrature_sigma import log_gen_var_from_weights, log_sigma_nodes
+from .generated import log_generated_variance_quadrature
+from .one_layer import one_layer_generated_variance, one_layer_weight
 
 __all__ = [
     "two_layer_weight",
@@ -253,7 +254,7 @@ def deep_linear_weight(lam, sigma, tau, *, eta=1.0, q, depth):
     lam, sigma, tau, q = np.broadcast_arrays(lam, sigma, tau, q)
     K = lam / (lam + sigma**2)
     if depth == 1:
-        return K + (q - K) * np.exp(-2.0 * eta * (lam + sigma**2) * tau)
+        return one_layer_weight(lam, sigma, tau, eta=eta, q=q)
     if depth == 2:
         return _logistic_weight(lam, sigma, tau, q, 4.0 * eta)
     p = 2.0 - 2.0 / depth
@@ -282,8 +283,9 @@ def deep_linear_generated_variance(lam, tau, *, eta=1.0, q, depth, sigma_min=0.0
 
     ln gen_var = ln sigma_max^2 - 2 int_{sigma_min}^{sigma_max} (1 - w(s, tau))/s ds (Lemma 4.1 / Prop. 4.2
     of Wang & Pehlevan 2025; all weights share the data eigenbasis), with w from :func:`deep_linear_weight`.
-    depth = 2 uses the exact logistic closed form (rate 4 eta lam); depth 1 and >= 3 use a composite
-    Gauss-Legendre rule in ln sigma (n_panels x order nodes; relative error ~1e-9, see tests).
+    depth = 1 uses Prop. 4.2 (one_layer_generated_variance), depth = 2 the exact logistic closed form (rate
+    4 eta lam); depth >= 3 uses the composite Gauss-Legendre rule of log_generated_variance_quadrature
+    (n_panels x order nodes; error ~1e-9 in ln gen_var, see tests).
 
     lam (> 0), tau (>= 0) and q (>= 0) broadcast; returns ndarray of the broadcast shape.
     Raises ValueError/TypeError naming the argument on bad input (as deep_linear_weight, plus sigma range).
@@ -296,7 +298,8 @@ def deep_linear_generated_variance(lam, tau, *, eta=1.0, q, depth, sigma_min=0.0
     smin, smax = check_sigma_range(sigma_min, sigma_max)
     if depth == 2:
         return np.exp(_logistic_log_gen_var(lam, tau, q, 4.0 * eta, smin, smax))
-    lam, tau, q = np.broadcast_arrays(lam, tau, q)
-    s, dx = log_sigma_nodes(smin, smax, n_panels, order)
-    w = deep_linear_weight(lam[..., None], s, tau[..., None], eta=eta, q=q[..., None], depth=depth)
-    return np.exp(log_gen_var_from_weights(1.0 - w, dx, smax))
+    if depth == 1:
+        return one_layer_generated_variance(lam, tau, eta=eta, q=q, sigma_min=smin, sigma_max=smax)
+    return np.exp(log_generated_variance_quadrature(deep_linear_weight, lam, tau, sigma_min=smin, sigma_max=smax,
+                                                    n_panels=n_panels, n_per_panel=order, eta=eta, q=q,
+                                                    depth=depth))
