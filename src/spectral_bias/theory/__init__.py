@@ -75,7 +75,30 @@ from .flow_matching import (  # noqa: E402
     flow_matching_optimal_weight,
     flow_matching_weight,
 )
+from .convolution import (  # noqa: E402
+    circulant_generated_variance,
+    circulant_weight,
+    fourier_variances,
+    fourier_variances_from_samples,
+    patch_covariance,
+    patch_filter,
+    patch_gains,
+    patch_generated_variance,
+    patch_offsets,
+    shift_averaged_covariance,
+)
+
 __all__ += [
+    "circulant_generated_variance",
+    "circulant_weight",
+    "fourier_variances",
+    "fourier_variances_from_samples",
+    "patch_covariance",
+    "patch_filter",
+    "patch_gains",
+    "patch_generated_variance",
+    "patch_offsets",
+    "shift_averaged_covariance",
     "deep_linear_generated_variance",
     "deep_linear_rate",
     "deep_linear_weight",
