@@ -88,7 +88,30 @@ from .convolution import (  # noqa: E402
     shift_averaged_covariance,
 )
 
+from .objectives import (  # noqa: E402
+    eps_prediction_denoiser_weight,
+    eps_prediction_generated_variance,
+    eps_prediction_weight,
+)
+from .weighting import (  # noqa: E402
+    edm_effective_learning_rate,
+    edm_loss_weight,
+    edm_noise_density,
+    edm_preconditioning,
+    preconditioned_generated_variance,
+    preconditioned_weight,
+)
+
 __all__ += [
+    "eps_prediction_denoiser_weight",
+    "eps_prediction_generated_variance",
+    "eps_prediction_weight",
+    "edm_effective_learning_rate",
+    "edm_loss_weight",
+    "edm_noise_density",
+    "edm_preconditioning",
+    "preconditioned_generated_variance",
+    "preconditioned_weight",
     "circulant_generated_variance",
     "circulant_weight",
     "fourier_variances",
