@@ -139,11 +139,11 @@ def test_patch_generated_variance_matches_pixel_space_sampler():
     B = shift_matrices((N,), offs)
     for tau in (0.5, 20.0):
         den = lambda s: filter_matrix(patch_filter(lam_f, P, s, tau, eta=eta, q=q), B)
-        out = heun_sampler_linear(den, x_init=SMAX * np.eye(N), n_steps=1600)
+        out = heun_sampler_linear(den, x_init=SMAX * np.eye(N), n_steps=800)
         gen = fourier_variances(out.T @ out, N)
         # Heun converges to the quadrature at O(h^2): relative error 1.4e-3, 3.5e-4, 8.7e-5, 2.2e-5 at
         # 400, 800, 1600, 3200 steps (measured, tau = 0.5); the quadrature itself is converged to 1e-13
-        np.testing.assert_allclose(patch_generated_variance(lam_f, P, tau, eta=eta, q=q), gen, rtol=2e-4)
+        np.testing.assert_allclose(patch_generated_variance(lam_f, P, tau, eta=eta, q=q), gen, rtol=5e-4)
 
 
 @pytest.mark.parametrize("call, exc, word", [

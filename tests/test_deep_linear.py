@@ -9,6 +9,7 @@ from spectral_bias.numerics import factor_gradient_flow, symmetric_gradient_flow
 from spectral_bias.theory import (
     deep_linear_generated_variance,
     deep_linear_weight,
+    flow_matching_weight,
     two_layer_generated_variance,
     two_layer_weight,
 )
@@ -182,3 +183,5 @@ def test_generated_variance_bad_sigma_range_and_depth():
         deep_linear_weight(0.0, 1.0, 1.0, q=0.1, depth=3)
     with pytest.raises(ValueError, match="broadcast|shape"):
         two_layer_weight(np.ones(3), np.ones(2), 1.0, q=0.1)
+    with pytest.raises(ValueError, match="lam.*t"):
+        flow_matching_weight(np.ones(3), np.full(2, 0.5), 1.0)

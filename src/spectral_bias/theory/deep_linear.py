@@ -21,7 +21,7 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 from scipy.special import hyp2f1
 
-from ._deep_inputs import as_float, check_int, check_positive_scalar, check_sigma_range
+from ._deep_inputs import as_float, check_broadcastable, check_int, check_positive_scalar, check_sigma_range
 from .generated import log_generated_variance_quadrature
 from .one_layer import one_layer_generated_variance, one_layer_weight
 
@@ -100,6 +100,7 @@ def two_layer_weight(lam, sigma, tau, *, eta=1.0, q):
     tau = as_float(tau, "tau", min_value=0.0)
     q = as_float(q, "q", min_value=0.0)
     eta = check_positive_scalar(eta, "eta")
+    check_broadcastable(lam=lam, sigma=sigma, tau=tau, q=q)
     return _logistic_weight(lam, sigma, tau, q, 8.0 * eta)
 
 
@@ -121,6 +122,7 @@ def two_layer_generated_variance(lam, tau, *, eta=1.0, q, sigma_min=0.002, sigma
     q = as_float(q, "q", min_value=0.0)
     eta = check_positive_scalar(eta, "eta")
     smin, smax = check_sigma_range(sigma_min, sigma_max)
+    check_broadcastable(lam=lam, tau=tau, q=q)
     return np.exp(_logistic_log_gen_var(lam, tau, q, 8.0 * eta, smin, smax))
 
 
@@ -251,6 +253,7 @@ def deep_linear_weight(lam, sigma, tau, *, eta=1.0, q, depth):
     tau = as_float(tau, "tau", min_value=0.0)
     q = as_float(q, "q", min_value=0.0)
     eta = check_positive_scalar(eta, "eta")
+    check_broadcastable(lam=lam, sigma=sigma, tau=tau, q=q)
     lam, sigma, tau, q = np.broadcast_arrays(lam, sigma, tau, q)
     K = lam / (lam + sigma**2)
     if depth == 1:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import erf, expi
 
-from ._deep_inputs import as_float, check_positive_scalar
+from ._deep_inputs import as_float, check_broadcastable, check_positive_scalar
 
 __all__ = ["flow_matching_input_variance", "flow_matching_optimal_weight", "flow_matching_weight",
            "flow_matching_generated_variance"]
@@ -51,6 +51,7 @@ def flow_matching_weight(lam, t, tau, *, eta=1.0, q=0.0):
     tau = as_float(tau, "tau", min_value=0.0)
     q = as_float(q, "q")
     eta = check_positive_scalar(eta, "eta")
+    check_broadcastable(lam=lam, t=t, tau=tau, q=q)
     g = t**2 * lam + (1.0 - t) ** 2
     f = (t * lam - (1.0 - t)) / g
     return f + (q - f) * np.exp(-2.0 * eta * tau * g)
@@ -81,6 +82,7 @@ def flow_matching_generated_variance(lam, tau, *, eta=1.0, q=0.0):
     tau = as_float(tau, "tau", min_value=0.0)
     q = as_float(q, "q")
     eta = check_positive_scalar(eta, "eta")
+    check_broadcastable(lam=lam, tau=tau, q=q)
     a = 2.0 * eta * tau
     b = np.sqrt(a / (lam + 1.0))
     with np.errstate(divide="ignore", invalid="ignore"):
