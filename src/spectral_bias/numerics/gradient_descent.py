@@ -6,6 +6,7 @@ samples at every step, never from their moments.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import NamedTuple
 
 import numpy as np
@@ -13,6 +14,16 @@ import numpy as np
 from ..theory.validation import check_choice, check_finite, check_positive_scalar
 
 __all__ = ["GDTrajectory", "gd_affine_denoiser"]
+
+
+def _single_blas_thread():
+    """Limit BLAS to one thread: thousands of small matrix products are faster without thread hand-offs (5x on a
+    busy 2-core machine). Optional dependency threadpoolctl; without it, a no-op."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        return nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 class GDTrajectory(NamedTuple):
@@ -74,7 +85,7 @@ def gd_affine_denoiser(x0, sigma, *, eta=1.0, step_size, n_steps, record_steps=N
 
     def loss_and_grad(W, b):
         r = xin @ W.T + b - y  # residuals (m, d)
-        loss = np.sum(r * r) / m
+        loss = np.vdot(r, r) / m
         gW = 2.0 * r.T @ xin / m
         gb = 2.0 * r.mean(axis=0)
         if noise == "expected":  # + σ² ||W||_F² from E_z
@@ -83,16 +94,18 @@ def gd_affine_denoiser(x0, sigma, *, eta=1.0, step_size, n_steps, record_steps=N
         return loss, gW, gb
 
     out_W, out_b, out_l = [], [], []
-    for step in range(n_steps + 1):
-        loss, gW, gb = loss_and_grad(W, b)
-        if step in rec:
-            out_W.append(W.copy())
-            out_b.append(b.copy())
-            out_l.append(loss)
-        if step == n_steps:
-            break
-        W -= lr * gW
-        if fit_bias:
-            b -= lr * gb
+    rec_set = set(rec.tolist())
+    with _single_blas_thread():
+        for step in range(n_steps + 1):
+            loss, gW, gb = loss_and_grad(W, b)
+            if step in rec_set:
+                out_W.append(W.copy())
+                out_b.append(b.copy())
+                out_l.append(loss)
+            if step == n_steps:
+                break
+            W -= lr * gW
+            if fit_bias:
+                b -= lr * gb
     steps = rec.astype(float)
     return GDTrajectory(rec, steps * h, np.array(out_W), np.array(out_b), np.array(out_l))
