@@ -164,3 +164,17 @@ def test_patch_generated_variance_matches_pixel_space_sampler():
 def test_convolution_bad_input(call, exc, word):
     with pytest.raises(exc, match=word):
         call()
+
+
+def test_circulant_2d_gains_match_gradient_flow_on_all_taps():
+    shape = (3, 4)
+    d = 12
+    cov = _nonstationary_cov(d, seed=12)
+    lam_f = fourier_variances(cov, shape)
+    offs = np.stack(np.meshgrid(np.arange(3), np.arange(4), indexing="ij"), -1).reshape(-1, 2)
+    B = shift_matrices(shape, offs)
+    times = np.array([0.0, 0.03, 0.3])
+    taps = tap_gradient_flow(cov, 0.4, B, 0.1 * np.all(offs == 0, axis=1), times, eta=0.2)
+    got = np.array([_gains_from_taps_direct(t, shape, offs) for t in taps])
+    # 2-D: rate multiplied by N = H W = 12; RK4 error ~1e-12
+    np.testing.assert_allclose(got.real, circulant_weight(lam_f, 0.4, times, eta=0.2, q=0.1), atol=1e-10)

@@ -185,3 +185,18 @@ def test_generated_variance_bad_sigma_range_and_depth():
         two_layer_weight(np.ones(3), np.ones(2), 1.0, q=0.1)
     with pytest.raises(ValueError, match="lam.*t"):
         flow_matching_weight(np.ones(3), np.full(2, 0.5), 1.0)
+
+
+def test_deep_rate_collapses_all_modes_onto_one_curve():
+    # with v = w/K and s = c tau, every (lam, sigma) with the same v(0) = q/K follows the same v(s) (Prop. depth-L)
+    from spectral_bias.theory import deep_linear_rate
+
+    for depth in (2, 3, 4):
+        s = np.logspace(-2, 2, 9)
+        curves = []
+        for lam, sigma in ((1.0, 0.1), (0.02, 1.5), (5.0, 30.0)):
+            K = lam / (lam + sigma**2)
+            c = deep_linear_rate(lam, sigma, depth=depth, eta=0.7)
+            curves.append(deep_linear_weight(lam, sigma, s / c, eta=0.7, q=0.05 * K, depth=depth) / K)
+        np.testing.assert_allclose(curves[1], curves[0], rtol=1e-9)
+        np.testing.assert_allclose(curves[2], curves[0], rtol=1e-9)
