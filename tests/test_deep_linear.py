@@ -200,3 +200,15 @@ def test_deep_rate_collapses_all_modes_onto_one_curve():
             curves.append(deep_linear_weight(lam, sigma, s / c, eta=0.7, q=0.05 * K, depth=depth) / K)
         np.testing.assert_allclose(curves[1], curves[0], rtol=1e-9)
         np.testing.assert_allclose(curves[2], curves[0], rtol=1e-9)
+
+
+@pytest.mark.parametrize("call, exc, word", [
+    (lambda: symmetric_gradient_flow(np.ones((2, 3)), 1.0, np.eye(2), [0.0, 1.0]), ValueError, "cov"),
+    (lambda: symmetric_gradient_flow(np.triu(np.ones((2, 2))), 1.0, np.eye(2), [0.0, 1.0]), ValueError, "symmetric"),
+    (lambda: symmetric_gradient_flow(np.eye(2), -1.0, np.eye(2), [0.0, 1.0]), ValueError, "sigma"),
+    (lambda: factor_gradient_flow(np.eye(2), 1.0, [np.eye(2)], [1.0, 0.5]), ValueError, "times"),
+    (lambda: factor_gradient_flow(np.eye(2), 1.0, [np.eye(2)], [0.0, 1.0], eta=0.0), ValueError, "eta"),
+])
+def test_numerics_bad_input(call, exc, word):
+    with pytest.raises(exc, match=word):
+        call()

@@ -85,3 +85,14 @@ def test_flow_generated_variance_bad_input():
         flow_matching_generated_variance(1.0, np.nan)
     with pytest.raises(TypeError, match="lam"):
         flow_matching_generated_variance(None, 1.0)
+
+
+def test_flow_numerics_bad_input():
+    with pytest.raises(ValueError, match="x0"):
+        heun_linear_flow(lambda t: np.eye(2), np.ones(3))
+    with pytest.raises(TypeError, match="n_steps"):
+        heun_linear_flow(lambda t: np.eye(2), np.ones((3, 2)), n_steps=10.5)
+    with pytest.raises(ValueError, match="sxx"):
+        regression_gradient_flow(np.eye(2), np.eye(3), np.eye(2), [0.0])
+    with pytest.raises(ValueError, match="t"):
+        flow_matching_moments(np.eye(2), 1.5)
