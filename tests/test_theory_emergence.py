@@ -134,3 +134,15 @@ def test_one_layer_emergence_time_matches_brentq_root(q, criterion):
         # and it is the first passage: before it the trajectory has not crossed (checked on a dense grid)
         early = one_layer_generated_variance(l, np.geomspace(1e-8, ts * 0.999, 2000), q=q)
         assert np.all(early < thr) if d == "increasing" else np.all(early > thr)
+
+
+def test_reverse_regression_slopes_multiply_to_r2():
+    # OLS identity: slope(y on x) * slope(x on y) = r²; both directions recover α on noise-free data
+    rng = np.random.default_rng(5)
+    lam = np.logspace(-3, 1, 50)
+    tau = lam**-1.1 * 10 ** (0.1 * rng.standard_normal(50))
+    a = fit_power_law(lam, tau)
+    b = fit_power_law(lam, tau, regress="lam_on_tau")
+    assert a.slope * b.slope == pytest.approx(a.r2, rel=1e-12) and b.r2 == pytest.approx(a.r2, rel=1e-12)
+    exact = fit_power_law(lam, lam**-1.1, regress="lam_on_tau")
+    assert exact.alpha == pytest.approx(1.1, rel=1e-12) and exact.slope == pytest.approx(-1 / 1.1, rel=1e-12)
