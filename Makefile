@@ -53,6 +53,7 @@ rebuild: venv data
 
 test-postbuild: venv
 	$(PY) -m pytest tests/postbuild
+	@echo "Per-chapter execution times (s):"; cat _build/execution_times.txt
 
 test: venv data
 	$(MAKE) --no-print-directory test-package

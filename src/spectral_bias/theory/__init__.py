@@ -28,6 +28,9 @@ from .optimal import (
     ridge_loss,
 )
 from .schedule import edm_sigma_schedule
+
+# --- chapters 4-5 (branch ch45): contraction transient, decreasing-branch exponent, exact emergence times ---
+from .transients import contraction_transient_variance, decreasing_branch_exponent, one_layer_emergence_time_exact
 from . import validation
 
 __all__ = [
@@ -61,4 +64,8 @@ __all__ = [
     "ridge_loss",
     "secular_rates",
     "validation",
+    # --- chapters 4-5 (branch ch45) ---
+    "contraction_transient_variance",
+    "decreasing_branch_exponent",
+    "one_layer_emergence_time_exact",
 ]
