@@ -322,3 +322,15 @@ def test_emergence_never_crossing_must_be_nan():
 def test_verdict_text():
     v = ex.Verdict("x", False, ["p1"], ["n1"])
     assert str(v) == "NOT YET x: 1 problem(s)\n  - p1\n  (n1)" and not v and repr(v) == "<Verdict x: not yet>"
+
+
+def test_two_layer_checker_reference_agrees_with_the_package():
+    """The checker grades against an ODE solve; it must agree with theory.two_layer_weight (eq. 8), which the deep
+    branch tests against full-matrix gradient flow (rtol 1e-11 ODE vs closed form: agreement to ~1e-8)."""
+    from spectral_bias import theory
+
+    rng = np.random.default_rng(5)
+    lam, sigma, tau = 10 ** rng.uniform(-3, 1, 20), 10 ** rng.uniform(-2, 1.5, 20), 10 ** rng.uniform(-3, 2, 20)
+    q = rng.uniform(0.01, 1.2, 20)
+    ode = ex._logistic_ode(lam, sigma, tau, 0.7, q)
+    np.testing.assert_allclose(ode, theory.two_layer_weight(lam, sigma, tau, eta=0.7, q=q), rtol=1e-7)
