@@ -9,7 +9,6 @@ STAMP := $(VENV)/.installed
 BUILD_FLAGS := -W -n --keep-going
 HTML := _build/html
 export PYTHONDONTWRITEBYTECODE := 1
-export MPLBACKEND := Agg
 export TQDM_MININTERVAL := 5
 
 .PHONY: help venv data book test test-package test-postbuild rebuild student bench clean distclean

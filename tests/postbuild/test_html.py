@@ -34,6 +34,16 @@ def test_no_error_output(html_dir, page):
         assert not re.search(r"\b\w*Warning: ", text), f"{page}: a warning printed in a cell output:\n{text[:500]}"
 
 
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_chapter_shows_its_figures(html_dir, page):
+    # every chapter plots; a page with no figure image in its outputs means figures were silently dropped
+    # (for example a non-interactive matplotlib backend forced on the kernel)
+    source = (ROOT / f"{page}.md").read_text(encoding="utf-8")
+    expected = source.count("plt.show()")
+    images = [img for out in soup(page).select("div.cell_output") for img in out.find_all("img")]
+    assert expected == 0 or images, f"{page}: {expected} plt.show() calls in the source but no figure in the HTML"
+
+
 def test_no_error_logs(html_dir):
     logs = sorted((html_dir / "reports").glob("*.err.log")) if (html_dir / "reports").exists() else []
     assert not logs, "execution error logs: " + ", ".join(str(p.relative_to(ROOT)) for p in logs)
