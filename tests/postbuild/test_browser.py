@@ -217,6 +217,20 @@ def test_every_chapter_has_a_screenshot():
     assert not missing, f"no screenshot for {missing}"
 
 
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_colab_and_binder_open_the_notebook_twin(page):
+    """Colab cannot open a .md page (book-stack trap 4): the launch links must name the committed .ipynb twin."""
+    html = (HTML / f"{page}.html").read_text(encoding="utf-8")
+    if not (ROOT / f"{page}.md").is_file() or "kernelspec" not in (ROOT / f"{page}.md").read_text(encoding="utf-8"):
+        return  # not a notebook page: no launch buttons
+    colab = re.findall(r'href="(https://colab\.research\.google\.com/[^"]+)"', html)
+    binder = re.findall(r'href="(https://mybinder\.org/[^"]+)"', html)
+    assert colab and binder, f"{page}: no Colab/Binder launch link"
+    for link in colab + binder:
+        assert link.endswith(f"{page}.ipynb"), f"{page}: launch link does not open the .ipynb twin: {link}"
+    assert (ROOT / f"{page}.ipynb").is_file(), f"{page}.ipynb (the twin) is missing: run `make notebooks`"
+
+
 def test_search_finds_a_word(browser, base_url):
     v = PageVisit(browser, f"{base_url}/search.html?q=diffusion")
     try:
