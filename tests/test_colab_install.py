@@ -3,13 +3,14 @@
 The shortest chapter's .ipynb twin (fewest code lines; `SB_COLAB_CHAPTER=chapters/x.md` picks another) is run with
 nbclient in a brand-new venv (no system site-packages) holding only ipykernel and nbclient. A first cell pretends
 to be Colab (`google.colab` in sys.modules), so the twin's own install cell runs its own pip command, with the git
-URL replaced by this checkout. Versions are constrained to requirements.txt's pins (PIP_CONSTRAINT), so torch is
+URL replaced by a copy of this checkout's files. Versions are constrained to requirements.txt's pins (PIP_CONSTRAINT), so torch is
 the local CPU wheel (/opt/wheels) and everything else comes from pip's cache or the configured index mirrors.
 """
 
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import venv
@@ -62,6 +63,19 @@ def _pick(tmp_path: Path) -> Path:
     return nb
 
 
+def _checkout_copy(dest: Path) -> Path:
+    """The files git would clone (tracked + untracked-not-ignored, as in the working tree): what `git+URL` gets,
+    and no build litter left in the real checkout."""
+    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout.split("\0")
+    for f in filter(None, files):
+        src = ROOT / f
+        if src.is_file():
+            (dest / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / f)
+    return dest
+
+
 def _constraints(path: Path) -> Path:
     pins = [ln for ln in (ROOT / "requirements.txt").read_text().splitlines()
             if ln.strip() and not ln.startswith(("#", "-"))]
@@ -77,7 +91,8 @@ def test_generated_notebook_runs_in_fresh_venv_with_colab_install(tmp_path):
     install = _src(nb["cells"][0])
     remote = f"git+{cfg['url']}@{cfg['branch']}"
     assert remote in install, "the first cell must install from repository.url/branch of _config.yml"
-    nb["cells"][0]["source"] = install.replace(f"@ {remote}", f"@ {ROOT.as_uri()}")
+    checkout = _checkout_copy(tmp_path / "checkout")
+    nb["cells"][0]["source"] = install.replace(f"@ {remote}", f"@ {checkout.as_uri()}")
     nb["cells"].insert(0, {"cell_type": "code", "id": "fake-colab", "metadata": {}, "outputs": [],
                            "execution_count": None, "source": FAKE_COLAB})
     work = tmp_path / "run"
@@ -85,11 +100,12 @@ def test_generated_notebook_runs_in_fresh_venv_with_colab_install(tmp_path):
     (work / twin.name).write_text(json.dumps(nb))
 
     env_dir = tmp_path / "venv"
+    # As in Colab: an empty data root (the install cell fetches what the chapter needs), the installed package only.
     venv.EnvBuilder(with_pip=True, system_site_packages=False).create(env_dir)
     py = env_dir / "bin" / "python"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env.update(PIP_CONSTRAINT=str(_constraints(tmp_path / "constraints.txt")), PIP_DISABLE_PIP_VERSION_CHECK="1",
-               SPECTRAL_BIAS_DATA=str(ROOT / "data"), MPLBACKEND="Agg", PATH=f"{env_dir / 'bin'}:{env['PATH']}")
+               SPECTRAL_BIAS_DATA=str(tmp_path / "data"), MPLBACKEND="Agg", PATH=f"{env_dir / 'bin'}:{env['PATH']}")
     subprocess.run([str(py), "-m", "pip", "install", "--quiet", "ipykernel", "nbclient"], env=env, check=True,
                    timeout=600)
     runner = (
