@@ -88,6 +88,7 @@ rebuild: venv data assets
 
 test-postbuild: venv browser
 	$(PY) -m pytest tests/postbuild
+	@echo "Per-chapter execution times (s):"; cat _build/execution_times.txt
 
 test: venv data assets browser
 	@rm -f $(TIMES)

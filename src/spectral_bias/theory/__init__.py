@@ -1,0 +1,69 @@
+"""Closed forms of the analytical theory of spectral bias (Wang & Pehlevan 2025). numpy + scipy only, float64.
+
+Shapes broadcast: modes along one axis, times along another, e.g. ``lam[:, None]`` (d, 1) with ``tau`` (T,).
+Importing this subpackage never imports torch.
+"""
+
+# --- linear-denoiser theory (issue 3: optimal denoiser, one-layer dynamics, generated variance, fits) ---
+from .emergence import EmergenceResult, PowerLawFit, emergence_threshold, emergence_time, fit_power_law, gray_zone_mask
+from .generated import generated_variance_quadrature, log_generated_variance_quadrature
+from .kl import kl_divergence
+from .matrix import affine_dynamics, affine_rate_matrix, one_layer_weight_matrix, secular_rates
+from .one_layer import (
+    generated_variance_at_init,
+    generated_variance_converged,
+    one_layer_generated_variance,
+    one_layer_log_generated_variance,
+    one_layer_rate,
+    one_layer_weight,
+)
+from .optimal import (
+    affine_dsm_loss,
+    loss_floor,
+    optimal_bias,
+    optimal_denoiser,
+    optimal_weight,
+    optimal_weight_matrix,
+    ridge_loss,
+)
+from .schedule import edm_sigma_schedule
+
+# --- chapters 4-5 (branch ch45): contraction transient, decreasing-branch exponent, exact emergence times ---
+from .transients import contraction_transient_variance, decreasing_branch_exponent, one_layer_emergence_time_exact
+from . import validation
+
+__all__ = [
+    # --- linear-denoiser theory (issue 3) ---
+    "EmergenceResult",
+    "PowerLawFit",
+    "affine_dsm_loss",
+    "affine_dynamics",
+    "affine_rate_matrix",
+    "edm_sigma_schedule",
+    "emergence_threshold",
+    "emergence_time",
+    "fit_power_law",
+    "generated_variance_at_init",
+    "generated_variance_converged",
+    "generated_variance_quadrature",
+    "gray_zone_mask",
+    "kl_divergence",
+    "log_generated_variance_quadrature",
+    "loss_floor",
+    "one_layer_generated_variance",
+    "one_layer_log_generated_variance",
+    "one_layer_rate",
+    "one_layer_weight",
+    "one_layer_weight_matrix",
+    "optimal_bias",
+    "optimal_denoiser",
+    "optimal_weight",
+    "optimal_weight_matrix",
+    "ridge_loss",
+    "secular_rates",
+    "validation",
+    # --- chapters 4-5 (branch ch45) ---
+    "contraction_transient_variance",
+    "decreasing_branch_exponent",
+    "one_layer_emergence_time_exact",
+]

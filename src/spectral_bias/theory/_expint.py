@@ -1,0 +1,114 @@
+"""The entire exponential integral Ein(x) = ∫_0^x (1 - e^{-t})/t dt, fast and accurate for x >= 0.
+
+Why Ein and not Ei: Prop. 4.2 needs differences Ei(-a c1) - Ei(-a c2) = E1(a c2) - E1(a c1), which at a -> 0 are
+differences of two logarithmic infinities. With E1(x) = Ein(x) - γ - ln x (DLMF 6.2.3),
+
+    E1(a c1) - E1(a c2) = ln(c2/c1) + Ein(a c1) - Ein(a c2),
+
+which is finite and exact at a = 0, and Ein never overflows. scipy.special.exp1 costs 100-400 ns per point; the
+3072 x 1000 benchmark grid needs a faster evaluation, so Ein is tabulated once (with scipy, to full precision) and
+evaluated by cubic Hermite interpolation in t = ln x with exact node derivatives, g'(t) = 1 - exp(-e^t).
+Interpolation error <= h^4/384 max|g''''| ~ 1e-13 for h = 2e-3 (checked in tests against the series/scipy
+reference ``ein_reference``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import exp1
+
+EULER_GAMMA = 0.57721566490153286061
+
+_T_LO, _T_HI, _H = -32.0, 4.5, 2.0e-3  # ln x range of the table; outside it, short exact expansions are used
+
+
+def ein_reference(x) -> np.ndarray:
+    """Ein(x) for x >= 0 from its power series (x <= 1) or from scipy's E1 (x > 1); slow, accurate to ~1e-16."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.empty_like(x)
+    small = x <= 1.0
+    xs = x[small]
+    out[small] = _ein_series(xs)
+    xl = x[~small]
+    out[~small] = exp1(xl) + EULER_GAMMA + np.log(xl)
+    return out
+
+
+def _ein_series(x: np.ndarray) -> np.ndarray:
+    # Horner form of sum_{n=1}^{20} (-1)^{n+1} x^n / (n n!)
+    coef = [(-1.0) ** (n + 1) / (n * np.prod(np.arange(1, n + 1, dtype=float))) for n in range(1, 21)]
+    acc = np.zeros_like(x)
+    for c in coef[::-1]:
+        acc = acc * x + c
+    return acc * x
+
+
+def _build_table():
+    # nodes exactly t0 + i h (np.arange's float step drifts by ~1e-11 over the table)
+    t = _T_LO + np.arange(int(round((_T_HI - _T_LO) / _H)) + 1) * _H
+    x = np.exp(t)
+    g = ein_reference(x)
+    d = -np.expm1(-x) * _H  # h * dg/dt
+    g0, g1, d0, d1 = g[:-1], g[1:], d[:-1], d[1:]
+    c2 = 3.0 * (g1 - g0) - 2.0 * d0 - d1
+    c3 = 2.0 * (g0 - g1) + d0 + d1
+    return t[0], np.ascontiguousarray(np.stack([g0, d0, c2, c3], axis=1)), t.size - 1
+
+
+_T0, _COEF, _NINT = _build_table()
+_X_LO, _X_HI = np.exp(_T_LO), np.exp(_T_LO + _NINT * _H)
+
+
+_C0, _C1, _C2, _C3 = (np.ascontiguousarray(_COEF[:, k]) for k in range(4))
+_CHUNK = 65536  # cache-sized blocks: several times faster than whole-array temporaries for millions of points
+
+
+def ein(x) -> np.ndarray:
+    """Ein(x) for x >= 0 (array), absolute error ~1e-13 (cubic Hermite table in ln x, see module docstring).
+
+    Outside the table, exact expansions: Ein(x) = x - x^2/4 for x < e^{-32} (next term x^3/18 < 1e-42) and
+    Ein(x) = ln x + γ for x > e^{4.5} ≈ 90 (the omitted E1(x) < e^{-90}). Callers guarantee x >= 0.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    flat = x.reshape(-1)
+    out = np.empty_like(flat)
+    n = flat.size
+    step = min(_CHUNK, max(n, 1))
+    s_buf, u_buf, r_buf = np.empty(step), np.empty(step), np.empty(step)
+    i_buf = np.empty(step, dtype=np.intp)
+    for start in range(0, n, step):
+        xs = flat[start:start + step]
+        m = xs.size
+        s, u, r, idx = s_buf[:m], u_buf[:m], r_buf[:m], i_buf[:m]
+        with np.errstate(divide="ignore"):
+            np.log(xs, out=s)
+        lo_any = s[s.argmin()] < _T_LO if m else False
+        hi_any = s[s.argmax()] > _T_LO + _NINT * _H if m else False
+        logx = s.copy() if hi_any else None
+        s -= _T0
+        s *= 1.0 / _H
+        np.clip(s, 0.0, _NINT - 1e-9, out=s)
+        idx[...] = s  # truncation = floor for s >= 0
+        np.subtract(s, idx, out=u)
+        np.take(_C3, idx, out=r)
+        r *= u
+        r += _C2.take(idx)
+        r *= u
+        r += _C1.take(idx)
+        r *= u
+        r += _C0.take(idx)
+        if lo_any:
+            lo = xs < _X_LO
+            xl = xs[lo]
+            r[lo] = xl - 0.25 * xl * xl
+        if hi_any:
+            hi = xs > _X_HI
+            r[hi] = logx[hi] + EULER_GAMMA
+        out[start:start + m] = r
+    return out.reshape(x.shape)
+
+
+def e1_difference(a, c1, c2) -> np.ndarray:
+    """E1(a c1) - E1(a c2) = Ei(-a c2) - Ei(-a c1) for a >= 0, 0 < c1, c2, broadcasting; exact limit ln(c2/c1) at a=0."""
+    a, c1, c2 = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, c1, c2)))
+    return np.log(c2 / c1) + ein(a * c1) - ein(a * c2)

@@ -1,0 +1,128 @@
+"""Shared argument checks for the whole package (numpy only).
+
+Every check raises ``ValueError`` (or ``TypeError`` for non-numeric input) with a message that names the
+argument and says what was expected, so a reader sees at once which input was wrong.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "as_float_array",
+    "check_finite",
+    "check_nonnegative",
+    "check_positive",
+    "check_positive_scalar",
+    "check_sigma_range",
+    "check_times",
+    "check_covariance",
+    "check_mean",
+    "check_choice",
+    "check_broadcastable",
+    "check_same_shape",
+]
+
+
+def as_float_array(x, name: str) -> np.ndarray:
+    """Convert ``x`` to a float64 array; raise TypeError naming ``name`` if it is not numeric."""
+    try:
+        arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a real number or an array of real numbers, got {type(x).__name__}") from exc
+    return arr
+
+
+def check_finite(x, name: str) -> np.ndarray:
+    """Return ``x`` as float64; raise ValueError if any entry is NaN or infinite."""
+    arr = as_float_array(x, name)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    return arr
+
+
+def check_nonnegative(x, name: str) -> np.ndarray:
+    """Return ``x`` as float64; raise ValueError unless every entry is finite and >= 0 (variances, times)."""
+    arr = check_finite(x, name)
+    if np.any(arr < 0):
+        raise ValueError(f"{name} must be non-negative, got minimum {arr.min():g}")
+    return arr
+
+
+def check_positive(x, name: str) -> np.ndarray:
+    """Return ``x`` as float64; raise ValueError unless every entry is finite and > 0."""
+    arr = check_finite(x, name)
+    if np.any(arr <= 0):
+        raise ValueError(f"{name} must be positive, got minimum {arr.min():g}")
+    return arr
+
+
+def check_positive_scalar(x, name: str) -> float:
+    """Return ``x`` as a float; raise ValueError unless it is a finite scalar > 0 (e.g. the learning rate eta)."""
+    arr = check_positive(x, name)
+    if arr.ndim != 0:
+        raise ValueError(f"{name} must be a scalar, got an array of shape {arr.shape}")
+    return float(arr)
+
+
+def check_sigma_range(sigma_min, sigma_max) -> tuple[float, float]:
+    """Check the sampling noise range: 0 < sigma_min < sigma_max, both finite scalars."""
+    smin = check_positive_scalar(sigma_min, "sigma_min")
+    smax = check_positive_scalar(sigma_max, "sigma_max")
+    if not smin < smax:
+        raise ValueError(f"sigma_min must be smaller than sigma_max, got sigma_min={smin:g} >= sigma_max={smax:g}")
+    return smin, smax
+
+
+def check_times(tau, name: str = "tau") -> np.ndarray:
+    """Training times: finite and non-negative."""
+    return check_nonnegative(tau, name)
+
+
+def check_covariance(cov, name: str = "cov", *, rtol: float = 1e-10) -> np.ndarray:
+    """Return a symmetric positive semi-definite (d, d) float64 matrix.
+
+    Raises ValueError if ``cov`` is not square, not finite, not symmetric (relative tolerance ``rtol``) or has an
+    eigenvalue below ``-rtol * max|eigenvalue|`` (not PSD). The returned matrix is exactly symmetrised.
+    """
+    c = check_finite(cov, name)
+    if c.ndim != 2 or c.shape[0] != c.shape[1]:
+        raise ValueError(f"{name} must be a square (d, d) matrix, got shape {c.shape}")
+    scale = max(np.abs(c).max(), np.finfo(float).tiny)
+    if np.abs(c - c.T).max() > rtol * scale:
+        raise ValueError(f"{name} must be symmetric")
+    c = 0.5 * (c + c.T)
+    ev = np.linalg.eigvalsh(c)
+    if ev.size and ev[0] < -rtol * max(abs(ev[-1]), abs(ev[0]), 1e-300) * c.shape[0]:
+        raise ValueError(f"{name} must be positive semi-definite, smallest eigenvalue {ev[0]:g}")
+    return c
+
+
+def check_mean(mean, dim: int, name: str = "mean") -> np.ndarray:
+    """Return a finite mean vector of length ``dim``; raise ValueError on wrong shape."""
+    m = check_finite(mean, name)
+    if m.shape != (dim,):
+        raise ValueError(f"{name} must have shape ({dim},), got {m.shape}")
+    return m
+
+
+def check_choice(value, name: str, options) -> str:
+    """Raise ValueError unless ``value`` is one of ``options`` (strings)."""
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} must be one of {sorted(options)}, got {value!r}")
+    return value
+
+
+def check_broadcastable(**arrays) -> tuple[int, ...]:
+    """Return the broadcast shape of the named arrays; raise ValueError naming them if they do not broadcast."""
+    try:
+        return np.broadcast_shapes(*(np.shape(a) for a in arrays.values()))
+    except ValueError as exc:
+        desc = ", ".join(f"{k}{np.shape(v)}" for k, v in arrays.items())
+        raise ValueError(f"shapes do not broadcast: {desc}") from exc
+
+
+def check_same_shape(a, b, name_a: str, name_b: str) -> None:
+    """Raise ValueError unless ``a`` and ``b`` have identical shapes."""
+    if np.shape(a) != np.shape(b):
+        raise ValueError(f"{name_a} and {name_b} must have the same shape, got {np.shape(a)} and {np.shape(b)}")
