@@ -13,6 +13,7 @@ import functools
 import http.server
 import re
 import threading
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -31,7 +32,7 @@ SCREENSHOTS = ROOT / "_build" / "screenshots"
 PAGES = toc_files()
 CHAPTERS = [p for p in PAGES if p.startswith("chapters/")]
 LOCAL_HOSTS = {"127.0.0.1"}
-TIMEOUT_MS = 30_000
+TIMEOUT_MS = 60_000  # generous: CI machines may be busy
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -67,6 +68,7 @@ class PageVisit:
 
     def __init__(self, browser, url):
         self.requests, self.external, self.errors = [], [], []
+        self.inflight, self.last_activity = 0, time.monotonic()
         self.context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
@@ -75,7 +77,24 @@ class PageVisit:
         self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
         self.page.on("requestfailed", lambda r: urlparse(r.url).hostname in LOCAL_HOSTS
                      and self.errors.append(f"request failed: {r.url} ({r.failure})"))
+        self.page.on("request", lambda r: self._activity(+1))
+        self.page.on("requestfinished", lambda r: self._activity(-1))
+        self.page.on("requestfailed", lambda r: self._activity(-1))
         self.page.goto(url, wait_until="load")
+
+    def _activity(self, delta):
+        self.inflight += delta
+        self.last_activity = time.monotonic()
+
+    def settle(self, quiet_s=1.0, timeout_s=90.0):
+        """Wait until no request has been in flight for `quiet_s` (Playwright's "networkidle" is flaky on a busy
+        machine)."""
+        end = time.monotonic() + timeout_s
+        while time.monotonic() < end:
+            if self.inflight <= 0 and time.monotonic() - self.last_activity > quiet_s:
+                return
+            self.page.wait_for_timeout(100)  # lets Playwright deliver events
+        raise AssertionError(f"{self.page.url}: requests still in flight after {timeout_s:.0f} s")
 
     def _route(self, route):
         url = route.request.url
@@ -128,7 +147,7 @@ def visits(browser, base_url):
 @pytest.mark.parametrize("page", PAGES)
 def test_page_loads_offline_without_errors(visits, page):
     v = visits(page)
-    v.page.wait_for_load_state("networkidle")
+    v.settle()
     assert not v.external, f"{page}: requests leaving 127.0.0.1 at page load (all must be vendored): {v.external}"
     assert not v.errors, f"{page}: console errors:\n" + "\n".join(v.errors)
 
@@ -248,7 +267,7 @@ def test_live_code_button_loads_nothing_at_page_load(browser, base_url):
     target = next((p for p in CHAPTERS), PAGES[0])
     v = PageVisit(browser, f"{base_url}/{target}.html")
     try:
-        v.page.wait_for_load_state("networkidle")
+        v.settle()
         thebe = [u for u in v.requests if "thebe" in u and "sphinx-thebe" not in u]
         assert not thebe, f"thebe loaded at page load: {thebe}"
     finally:
