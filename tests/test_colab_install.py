@@ -53,7 +53,7 @@ def _pick(tmp_path: Path) -> Path:
     chosen = os.environ.get("SB_COLAB_CHAPTER")
     if chosen:
         return mk.twin_path(ROOT / chosen)
-    sources = mk.notebook_sources()
+    sources = [md for md in mk.notebook_sources() if md.parent.name == "chapters"]
     if sources:
         return mk.twin_path(min(sources, key=_code_lines))
     md = tmp_path / "smoke.md"
