@@ -10,6 +10,7 @@ from spectral_bias.theory import (
     fit_power_law,
     generated_variance_at_init,
     gray_zone_mask,
+    one_layer_emergence_time,
     one_layer_generated_variance,
 )
 
@@ -116,3 +117,32 @@ def test_nan_modes_are_dropped():
     tau = 1 / lam
     tau[0] = np.nan
     assert fit_power_law(lam, tau).n == 5
+
+
+@pytest.mark.parametrize("q,criterion", [(0.1, "geometric"), (0.0, "harmonic"), (0.5, "geometric")])
+def test_one_layer_emergence_time_matches_brentq_root(q, criterion):
+    lam = np.array([3.0, 0.3, 0.03, 0.003])
+    res = one_layer_emergence_time(lam, q=q, criterion=criterion, target=lam)
+    init = generated_variance_at_init(q)
+    for l, ts, d in zip(lam, res.tau_star, res.direction):
+        thr = np.sqrt(init * l) if criterion == "geometric" else 2 / (1 / init + 1 / l)
+        if q == 0.5 and init / l < 2 and init / l > 0.5:
+            continue  # gray zone: the threshold may be crossed more than once
+        f = lambda lt: np.log(one_layer_generated_variance(l, np.exp(lt), q=q)) - np.log(thr)
+        root = np.exp(brentq(f, np.log(ts) - 0.01, np.log(ts) + 0.01, xtol=1e-14))
+        assert ts == pytest.approx(root, rel=1e-9)
+        # and it is the first passage: before it the trajectory has not crossed (checked on a dense grid)
+        early = one_layer_generated_variance(l, np.geomspace(1e-8, ts * 0.999, 2000), q=q)
+        assert np.all(early < thr) if d == "increasing" else np.all(early > thr)
+
+
+def test_reverse_regression_slopes_multiply_to_r2():
+    # OLS identity: slope(y on x) * slope(x on y) = r²; both directions recover α on noise-free data
+    rng = np.random.default_rng(5)
+    lam = np.logspace(-3, 1, 50)
+    tau = lam**-1.1 * 10 ** (0.1 * rng.standard_normal(50))
+    a = fit_power_law(lam, tau)
+    b = fit_power_law(lam, tau, regress="lam_on_tau")
+    assert a.slope * b.slope == pytest.approx(a.r2, rel=1e-12) and b.r2 == pytest.approx(a.r2, rel=1e-12)
+    exact = fit_power_law(lam, lam**-1.1, regress="lam_on_tau")
+    assert exact.alpha == pytest.approx(1.1, rel=1e-12) and exact.slope == pytest.approx(-1 / 1.1, rel=1e-12)

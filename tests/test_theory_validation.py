@@ -117,3 +117,12 @@ def test_schedule_and_sampler_arguments():
         heun_sampler_linear(lambda s: np.ones(3), 4, 2, n_steps=3)
     with pytest.raises(ValueError, match="times"):
         emergence_time(np.array([1.0, 1.0, 2.0]), np.ones(3), 1.0)
+
+
+def test_importing_theory_and_numerics_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, spectral_bias.theory, spectral_bias.numerics; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

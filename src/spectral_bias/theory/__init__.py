@@ -12,6 +12,7 @@ from .matrix import affine_dynamics, affine_rate_matrix, one_layer_weight_matrix
 from .one_layer import (
     generated_variance_at_init,
     generated_variance_converged,
+    one_layer_emergence_time,
     one_layer_generated_variance,
     one_layer_log_generated_variance,
     one_layer_rate,
@@ -50,6 +51,7 @@ __all__ = [
     "kl_divergence",
     "log_generated_variance_quadrature",
     "loss_floor",
+    "one_layer_emergence_time",
     "one_layer_generated_variance",
     "one_layer_log_generated_variance",
     "one_layer_rate",

@@ -29,7 +29,8 @@ class EmergenceResult(NamedTuple):
 
 
 class PowerLawFit(NamedTuple):
-    """Result of :func:`fit_power_law`: log10 τ* = intercept + slope log10 λ (slope = -α)."""
+    """Result of :func:`fit_power_law`. With regress="tau_on_lam" (default): log10 τ* = intercept + slope log10 λ
+    (slope = -α); with regress="lam_on_tau": log10 λ = intercept + slope log10 τ* (the paper's theory figures)."""
 
     slope: float
     intercept: float
@@ -37,11 +38,12 @@ class PowerLawFit(NamedTuple):
     n: int
     ci: tuple  # bootstrap confidence interval of the slope
     mask: np.ndarray  # modes used in the fit
+    regress: str = "tau_on_lam"
 
     @property
     def alpha(self) -> float:
-        """Exponent α in τ* ∝ λ^{-α} (= -slope)."""
-        return -self.slope
+        """Exponent α in τ* ∝ λ^{-α}: -slope (tau_on_lam) or -1/slope (lam_on_tau)."""
+        return -self.slope if self.regress == "tau_on_lam" else -1.0 / self.slope
 
 
 def emergence_threshold(initial, target, criterion="geometric"):
@@ -131,7 +133,7 @@ def gray_zone_mask(initial, target, *, low=0.5, high=2.0):
 
 
 def fit_power_law(lam, tau_star, *, exclude=None, initial=None, target=None, trajectories=None, smooth=None,
-                  n_boot=1000, seed=0, confidence=0.95):
+                  n_boot=1000, seed=0, confidence=0.95, regress="tau_on_lam"):
     """Least-squares fit of log10 τ* = intercept + slope · log10 λ (slope = -α of the inverse-variance law).
 
     ``lam`` (n,) > 0, ``tau_star`` (n,) (NaN and non-positive entries are dropped). ``exclude``:
@@ -142,8 +144,10 @@ def fit_power_law(lam, tau_star, *, exclude=None, initial=None, target=None, tra
       * "authors": the variant in the authors' code (theory.md §7.1): the gray-zone rule applied to the *first
         recorded value of the smoothed trajectory* (needs ``trajectories`` (n, T), ``target`` and optionally
         ``smooth``, the Gaussian-filter width in samples; default 2 as for their theory curves).
-    Returns a :class:`PowerLawFit` (slope, intercept, r2, n, ci, mask) where ``ci`` is the percentile bootstrap
-    ``confidence`` interval of the slope from ``n_boot`` resamples of the modes (seeded with ``seed``).
+    ``regress``: "tau_on_lam" (default; log10 τ* on log10 λ, slope = -α, as the authors' image analyses) or
+    "lam_on_tau" (log10 λ on log10 τ*, as the paper's theory Figs. 6, 8; the two slopes multiply to R²).
+    Returns a :class:`PowerLawFit` (slope, intercept, r2, n, ci, mask, regress) where ``ci`` is the percentile
+    bootstrap ``confidence`` interval of the slope from ``n_boot`` resamples of the modes (seeded with ``seed``).
     Raises ValueError when fewer than 3 modes remain, for unknown ``exclude`` or missing companions.
     """
     lam = check_positive(lam, "lam")
@@ -180,7 +184,10 @@ def fit_power_law(lam, tau_star, *, exclude=None, initial=None, target=None, tra
     n = int(keep.sum())
     if n < 3:
         raise ValueError(f"fit_power_law needs at least 3 usable modes, got {n}")
+    check_choice(regress, "regress", {"tau_on_lam", "lam_on_tau"})
     x, yv = np.log10(lam[keep]), np.log10(ts[keep])
+    if regress == "lam_on_tau":
+        x, yv = yv, x
     slope, intercept = np.polyfit(x, yv, 1)
     resid = yv - (intercept + slope * x)
     ss_tot = np.sum((yv - yv.mean()) ** 2)
@@ -194,4 +201,4 @@ def fit_power_law(lam, tau_star, *, exclude=None, initial=None, target=None, tra
     slopes = np.sum((xb - xm) * (yb - ym), axis=1)[ok] / sxx[ok]
     alpha_tail = 50.0 * (1.0 - confidence)
     ci = tuple(np.percentile(slopes, [alpha_tail, 100.0 - alpha_tail])) if slopes.size else (np.nan, np.nan)
-    return PowerLawFit(float(slope), float(intercept), float(r2), n, (float(ci[0]), float(ci[1])), keep)
+    return PowerLawFit(float(slope), float(intercept), float(r2), n, (float(ci[0]), float(ci[1])), keep, regress)

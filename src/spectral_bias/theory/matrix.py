@@ -130,16 +130,21 @@ def secular_rates(cov, mean, sigma):
     poles, weights = np.array(poles), np.array(weights)
 
     def f(nu):
-        return 1.0 + np.sum(weights / (poles - nu))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return 1.0 + np.sum(weights / (poles - nu))
 
     roots = []
     for i in range(len(poles)):
         lo = poles[i]
-        hi = poles[i + 1] if i + 1 < len(poles) else poles[-1] + weights.sum() + 1.0
-        eps = 1e-14 * max(hi - lo, 1e-300) + 1e-300
-        a, b = lo + eps, hi - (eps if i + 1 < len(poles) else 0.0)
-        while f(a) > 0 and a < b:  # move off the pole until the sign is right
+        last = i + 1 == len(poles)
+        hi = poles[-1] + weights.sum() + 1.0 if last else poles[i + 1]
+        eps = 1e-14 * max(hi - lo, abs(lo))
+        a = max(lo + eps, np.nextafter(lo, np.inf))
+        b = hi if last else min(hi - eps, np.nextafter(hi, -np.inf))
+        while not f(a) < 0 and a < b:  # f -> -inf just right of a pole: step off it until the sign is right
             eps *= 10
             a = lo + eps
+        while not last and not f(b) > 0 and b > a:  # and f -> +inf just left of the next pole
+            b = hi - (hi - b) * 10
         roots.append(brentq(f, a, b, xtol=1e-15 * max(abs(b), 1.0), rtol=4 * np.finfo(float).eps, maxiter=500))
     return np.sort(np.array(roots + fixed))

@@ -28,6 +28,7 @@ __all__ = [
     "one_layer_log_generated_variance",
     "generated_variance_at_init",
     "generated_variance_converged",
+    "one_layer_emergence_time",
 ]
 
 
@@ -120,3 +121,57 @@ def generated_variance_converged(lam, *, sigma_min=0.002, sigma_max=80.0):
     lam = check_nonnegative(lam, "lam")
     s0, sT = check_sigma_range(sigma_min, sigma_max)
     return sT**2 * (lam + s0**2) / (lam + sT**2)
+
+
+def one_layer_emergence_time(lam, *, eta=1.0, q=0.0, criterion="geometric", sigma_min=0.002, sigma_max=80.0,
+                             target=None, tau_range=(1e-8, 1e12), n_grid=4000):
+    """First-passage (emergence) time τ*_k of Prop. 4.2's λ̂_k(τ), without a user-supplied time grid (§4, Fig. 2C).
+
+    The threshold is the geometric (or harmonic) mean of λ̂_k(0) = σ_max²(σ_min/σ_max)^{2(1-Q)} and ``target``
+    (default: the converged value σ_max²(λ+σ_min²)/(λ+σ_max²) ≈ λ; pass ``target=lam`` for the paper's λ_k).
+    The first crossing is located on a log grid of ``n_grid`` times over ``tau_range`` and refined by 60 bisection
+    steps in ln τ (relative accuracy ~ grid spacing x 2^-60). Crossings closer together than one grid cell
+    (possible only for non-monotonic transients) could be missed. ``lam`` (n,) > 0; returns an
+    :class:`~spectral_bias.theory.emergence.EmergenceResult` with NaN where no crossing lies in ``tau_range``.
+    """
+    from .emergence import EmergenceResult, emergence_threshold
+
+    lam = check_positive(lam, "lam")
+    if lam.ndim > 1:
+        raise ValueError(f"lam must be a scalar or 1-D array, got shape {lam.shape}")
+    lam1 = np.atleast_1d(lam)
+    q = check_finite(q, "q")
+    t_lo, t_hi = (float(v) for v in check_positive(tau_range, "tau_range"))
+    if not t_lo < t_hi:
+        raise ValueError("tau_range must be (low, high) with 0 < low < high")
+    init = np.broadcast_to(generated_variance_at_init(q, sigma_min=sigma_min, sigma_max=sigma_max), lam1.shape)
+    tgt = generated_variance_converged(lam1, sigma_min=sigma_min, sigma_max=sigma_max) if target is None \
+        else np.broadcast_to(check_positive(target, "target"), lam1.shape)
+    thr = emergence_threshold(init, tgt, criterion)
+    log_thr = np.log(thr)
+    increasing = init < thr
+    grid = np.geomspace(t_lo, t_hi, int(n_grid))
+    qb = np.broadcast_to(q, lam1.shape)[:, None]
+    lv = one_layer_log_generated_variance(lam1[:, None], grid, eta=eta, q=qb, sigma_min=sigma_min,
+                                          sigma_max=sigma_max)
+    past = np.where(increasing[:, None], lv >= log_thr[:, None], lv <= log_thr[:, None])
+    found = past.any(axis=1)
+    j = np.argmax(past, axis=1)
+    tau_star = np.full(lam1.shape, np.nan)
+    at0 = found & (j == 0)
+    tau_star[at0] = grid[0]
+    k = np.flatnonzero(found & (j > 0))
+    if k.size:
+        a, b = np.log(grid[j[k] - 1]), np.log(grid[j[k]])
+        for _ in range(60):
+            mid = 0.5 * (a + b)
+            v = one_layer_log_generated_variance(lam1[k], np.exp(mid), eta=eta, q=qb[k, 0], sigma_min=sigma_min,
+                                                 sigma_max=sigma_max)
+            crossed = np.where(increasing[k], v >= log_thr[k], v <= log_thr[k])
+            b = np.where(crossed, mid, b)
+            a = np.where(crossed, a, mid)
+        tau_star[k] = np.exp(0.5 * (a + b))
+    direction = np.where(increasing, "increasing", "decreasing")
+    if lam.ndim == 0:
+        return EmergenceResult(tau_star[0], direction[0], thr[0], init[0])
+    return EmergenceResult(tau_star, direction, thr, np.asarray(init, dtype=float))
