@@ -1,5 +1,9 @@
 """Sphinx extension for the reader infrastructure (issue 6).
 
+0. Offline assets: serve `_vendor/` (vendored by `make assets`) as an html_extra_path, i.e. at _static/vendor/...,
+   and use `_static/favicon.svg` as the favicon, each only when present, so that a minimal book built from this
+   _config.yml elsewhere still builds without warnings. (A real build without `make assets` is caught by the
+   browser test: untypeset equations, 404s in the console.)
 1. Every page: drop duplicate <script> entries. sphinx-thebe 0.3.1 registers its inline configuration script
    after the HTML builder has started, so Sphinx 7 lists it twice (once with filename None, once with ''), and the
    second copy throws "Identifier 'THEBE_JS_URL' has already been declared" in every page's console.
@@ -17,6 +21,15 @@ from pathlib import Path
 from sphinx.transforms import SphinxTransform
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _offline_assets(app, config):
+    srcdir = Path(app.srcdir)
+    vendor = srcdir / "_vendor"
+    if vendor.is_dir() and str(vendor) not in map(str, config.html_extra_path):
+        config.html_extra_path = [*config.html_extra_path, str(vendor)]
+    if not config.html_favicon and (srcdir / "_static" / "favicon.svg").is_file():
+        config.html_favicon = str(srcdir / "_static" / "favicon.svg")
 
 
 def _dedupe_scripts(app, pagename, templatename, context, doctree):
@@ -72,6 +85,7 @@ def _student_sources(app, exception):
 
 def setup(app):
     app.add_config_value("sb_student_edition", False, "env")
+    app.connect("config-inited", _offline_assets)
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     app.add_transform(RemoveSolutions)
     app.connect("build-finished", _student_sources)

@@ -265,7 +265,6 @@ def student_config(root: Path = ROOT) -> dict:
     cfg["launch_buttons"] = {"notebook_interface": "classic", "binderhub_url": "", "colab_url": "", "thebe": False}
     sphinx = cfg.setdefault("sphinx", {})
     sphinx.setdefault("config", {})["sb_student_edition"] = True
-    sphinx["config"]["html_extra_path"] = [str((root / p).resolve()) for p in sphinx["config"].get("html_extra_path", [])]
     bib = cfg.get("bibtex_bibfiles")
     if bib:
         cfg["bibtex_bibfiles"] = [str((root / b).resolve()) for b in bib]
