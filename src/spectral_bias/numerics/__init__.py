@@ -6,3 +6,22 @@ from .ode import gradient_flow_ode
 from .sampler import heun_sampler_linear
 
 __all__ = ["GDTrajectory", "gd_affine_denoiser", "gradient_flow_ode", "heun_sampler_linear"]
+
+# --- deep linear, convolution, flow matching (issue 4, branch deep) ---
+from .deep_gd import factor_gradient_flow, loss_gradient_W, symmetric_gradient_flow  # noqa: E402
+from .flow_sampler import flow_matching_moments, heun_linear_flow, regression_gradient_flow  # noqa: E402
+from .conv_gd import filter_matrix, optimal_taps, shift_matrices, tap_gradient_flow  # noqa: E402
+
+__all__ += [
+    "filter_matrix",
+    "optimal_taps",
+    "shift_matrices",
+    "tap_gradient_flow",
+    "factor_gradient_flow",
+    "loss_gradient_W",
+    "symmetric_gradient_flow",
+    "flow_matching_moments",
+    "heun_linear_flow",
+    "regression_gradient_flow",
+]
+# --- end issue 4 block ---

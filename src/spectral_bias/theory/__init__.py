@@ -69,3 +69,76 @@ __all__ = [
     "decreasing_branch_exponent",
     "one_layer_emergence_time_exact",
 ]
+
+# --- deep linear, convolution, flow matching, loss weighting (issue 4, branch deep) ---
+from .deep_linear import (  # noqa: E402
+    deep_linear_generated_variance,
+    deep_linear_rate,
+    deep_linear_weight,
+    two_layer_generated_variance,
+    two_layer_weight,
+)
+from .flow_matching import (  # noqa: E402
+    flow_matching_generated_variance,
+    flow_matching_input_variance,
+    flow_matching_optimal_weight,
+    flow_matching_weight,
+)
+from .convolution import (  # noqa: E402
+    circulant_generated_variance,
+    circulant_weight,
+    fourier_variances,
+    fourier_variances_from_samples,
+    patch_covariance,
+    patch_filter,
+    patch_gains,
+    patch_generated_variance,
+    patch_offsets,
+    shift_averaged_covariance,
+)
+
+from .objectives import (  # noqa: E402
+    eps_prediction_denoiser_weight,
+    eps_prediction_generated_variance,
+    eps_prediction_weight,
+)
+from .weighting import (  # noqa: E402
+    edm_effective_learning_rate,
+    edm_loss_weight,
+    edm_noise_density,
+    edm_preconditioning,
+    preconditioned_generated_variance,
+    preconditioned_weight,
+)
+
+__all__ += [
+    "eps_prediction_denoiser_weight",
+    "eps_prediction_generated_variance",
+    "eps_prediction_weight",
+    "edm_effective_learning_rate",
+    "edm_loss_weight",
+    "edm_noise_density",
+    "edm_preconditioning",
+    "preconditioned_generated_variance",
+    "preconditioned_weight",
+    "circulant_generated_variance",
+    "circulant_weight",
+    "fourier_variances",
+    "fourier_variances_from_samples",
+    "patch_covariance",
+    "patch_filter",
+    "patch_gains",
+    "patch_generated_variance",
+    "patch_offsets",
+    "shift_averaged_covariance",
+    "deep_linear_generated_variance",
+    "deep_linear_rate",
+    "deep_linear_weight",
+    "two_layer_generated_variance",
+    "two_layer_weight",
+    "flow_matching_generated_variance",
+    "flow_matching_input_variance",
+    "flow_matching_optimal_weight",
+    "flow_matching_weight",
+]
+# --- end issue 4 block ---

@@ -63,6 +63,20 @@ _C0, _C1, _C2, _C3 = (np.ascontiguousarray(_COEF[:, k]) for k in range(4))
 _CHUNK = 65536  # cache-sized blocks: several times faster than whole-array temporaries for millions of points
 
 
+def _table(s: np.ndarray, out: np.ndarray) -> None:
+    """Cubic Hermite evaluation at table coordinates s = (ln x - t0)/h (in place on s, result in out)."""
+    np.clip(s, 0.0, _NINT - 1e-9, out=s)
+    idx = s.astype(np.intp)  # truncation = floor for s >= 0
+    u = s - idx
+    np.take(_C3, idx, out=out)
+    out *= u
+    out += _C2.take(idx)
+    out *= u
+    out += _C1.take(idx)
+    out *= u
+    out += _C0.take(idx)
+
+
 def ein(x) -> np.ndarray:
     """Ein(x) for x >= 0 (array), absolute error ~1e-13 (cubic Hermite table in ln x, see module docstring).
 
@@ -74,37 +88,34 @@ def ein(x) -> np.ndarray:
     out = np.empty_like(flat)
     n = flat.size
     step = min(_CHUNK, max(n, 1))
-    s_buf, u_buf, r_buf = np.empty(step), np.empty(step), np.empty(step)
-    i_buf = np.empty(step, dtype=np.intp)
+    s_buf = np.empty(step)
+    t_hi = _T_LO + _NINT * _H
     for start in range(0, n, step):
         xs = flat[start:start + step]
         m = xs.size
-        s, u, r, idx = s_buf[:m], u_buf[:m], r_buf[:m], i_buf[:m]
+        s = s_buf[:m]
+        r = out[start:start + m]
         with np.errstate(divide="ignore"):
             np.log(xs, out=s)
-        lo_any = s[s.argmin()] < _T_LO if m else False
-        hi_any = s[s.argmax()] > _T_LO + _NINT * _H if m else False
-        logx = s.copy() if hi_any else None
-        s -= _T0
-        s *= 1.0 / _H
-        np.clip(s, 0.0, _NINT - 1e-9, out=s)
-        idx[...] = s  # truncation = floor for s >= 0
-        np.subtract(s, idx, out=u)
-        np.take(_C3, idx, out=r)
-        r *= u
-        r += _C2.take(idx)
-        r *= u
-        r += _C1.take(idx)
-        r *= u
-        r += _C0.take(idx)
-        if lo_any:
-            lo = xs < _X_LO
+        hi = s > t_hi
+        lo = s < _T_LO
+        n_hi, n_lo = int(np.count_nonzero(hi)), int(np.count_nonzero(lo))
+        if n_hi == 0 and n_lo == 0:
+            s -= _T0
+            s *= 1.0 / _H
+            _table(s, r)
+            continue
+        if n_hi:
+            r[hi] = s[hi] + EULER_GAMMA
+        if n_lo:
             xl = xs[lo]
             r[lo] = xl - 0.25 * xl * xl
-        if hi_any:
-            hi = xs > _X_HI
-            r[hi] = logx[hi] + EULER_GAMMA
-        out[start:start + m] = r
+        mid = ~(hi | lo)
+        if n_hi + n_lo < m:
+            sm = (s[mid] - _T0) * (1.0 / _H)
+            rm = np.empty_like(sm)
+            _table(sm, rm)
+            r[mid] = rm
     return out.reshape(x.shape)
 
 

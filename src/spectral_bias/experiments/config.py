@@ -1,0 +1,239 @@
+"""Typed experiment configuration: dataclasses, validation with clear errors, loading from a JSON file or a
+named preset (package data ``spectral_bias/presets/*.json``)."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DataConfig", "ModelConfig", "TrainConfig", "EvalConfig", "ExperimentConfig",
+           "list_presets", "load_config", "config_from_dict"]
+
+DATASETS = ("gaussian", "mnist", "fashion-mnist", "digits", "patches", "faces", "mnist-1k")
+MODEL_KINDS = ("mlp", "cnn")
+
+
+@dataclass
+class DataConfig:
+    """Training data. ``gaussian`` uses the rotated log-normal spectrum of App. I.4 (needs ``dim``);
+    image names go to ``spectral_bias.data.load`` (resolution, channels)."""
+    name: str = "gaussian"
+    n_train: int = 10000
+    dim: int | None = None
+    resolution: int | None = None
+    channels: int = 1
+    seed: int = 0
+
+
+@dataclass
+class ModelConfig:
+    """Denoiser architecture: ``mlp`` = MLP-UNet (nlayers, nhidden, time_embed_dim) or ``cnn`` = conv UNet
+    (base_channels, channel_mult, num_blocks, attn_resolutions); always wrapped in EDM preconditioning."""
+    kind: str = "mlp"
+    nlayers: int = 5
+    nhidden: int = 256
+    time_embed_dim: int = 256
+    dropout: float = 0.0
+    base_channels: int = 64
+    channel_mult: list = field(default_factory=lambda: [1, 2, 2])
+    num_blocks: int = 1
+    attn_resolutions: list = field(default_factory=list)
+    sigma_data: float = 0.5
+
+
+@dataclass
+class TrainConfig:
+    """Adam on the EDM loss (ln σ ~ N(P_mean, P_std²)); checkpoint_every = 0 means only at the end."""
+    steps: int = 5000
+    batch_size: int = 1024
+    lr: float = 1e-4
+    P_mean: float = -1.2
+    P_std: float = 1.2
+    checkpoint_every: int = 0
+
+
+@dataclass
+class EvalConfig:
+    """Snapshots (log-spaced in the step count, step 0 included), the fixed noise bank and the Heun sampler.
+    patch_size > 0 also measures the spectrum of image patches (conv models)."""
+    n_snapshots: int = 20
+    n_samples: int = 1000
+    sampler_steps: int = 20
+    sigma_min: float = 0.002
+    sigma_max: float = 80.0
+    rho: float = 7.0
+    batch_size: int = 1024
+    n_show: int = 8
+    n_show_snapshots: int = 6
+    patch_size: int = 0
+    patch_stride: int = 4
+
+
+@dataclass
+class ExperimentConfig:
+    """A whole experiment. ``note`` records where the paper and the authors' code disagree."""
+    name: str = "custom"
+    description: str = ""
+    note: str = ""
+    seed: int = 0
+    device: str = "cpu"
+    threads: int = 2
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def validate(self) -> "ExperimentConfig":
+        """Check every field; raise ValueError naming the field (e.g. ``train.lr``) and what was expected."""
+        _validate(self)
+        return self
+
+
+_SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig, "eval": EvalConfig}
+
+
+def _check_type(path: str, value: Any, default: Any, annotation: str) -> Any:
+    if "int | None" in annotation:
+        if value is None:
+            return None
+        annotation = "int"
+    if annotation == "int" or (isinstance(default, int) and not isinstance(default, bool) and annotation != "float"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{path} must be an integer, got {value!r}")
+        return value
+    if annotation == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{path} must be a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ValueError(f"{path} must be finite, got {value!r}")
+        return float(value)
+    if annotation == "str":
+        if not isinstance(value, str):
+            raise ValueError(f"{path} must be a string, got {value!r}")
+        return value
+    if annotation == "list":
+        if not isinstance(value, (list, tuple)) or any(isinstance(v, bool) or not isinstance(v, int) for v in value):
+            raise ValueError(f"{path} must be a list of integers, got {value!r}")
+        return list(value)
+    return value
+
+
+def _build(cls, d: dict, prefix: str):
+    if not isinstance(d, dict):
+        raise ValueError(f"{prefix or 'config'} must be a mapping, got {type(d).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(d) - set(fields))
+    if unknown:
+        raise ValueError(f"unknown field(s) {', '.join(prefix + k for k in unknown)}; "
+                         f"expected some of {', '.join(prefix + k for k in fields)}")
+    kwargs = {}
+    for k, v in d.items():
+        f = fields[k]
+        if k in _SECTIONS and cls is ExperimentConfig:
+            kwargs[k] = _build(_SECTIONS[k], v, k + ".")
+        else:
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+            kwargs[k] = _check_type(prefix + k, v, default, str(f.type))
+    return cls(**kwargs)
+
+
+def config_from_dict(d: dict) -> ExperimentConfig:
+    """Build and validate an ExperimentConfig from a (JSON-like) dict. Raises ValueError naming the field."""
+    return _build(ExperimentConfig, d, "").validate()
+
+
+def _positive(path: str, v, allow_zero: bool = False):
+    if v is None or (v < 0 if allow_zero else v <= 0):
+        raise ValueError(f"{path} must be {'>= 0' if allow_zero else '> 0'}, got {v!r}")
+
+
+def _validate(c: ExperimentConfig) -> None:
+    d, m, t, e = c.data, c.model, c.train, c.eval
+    if d.name not in DATASETS:
+        raise ValueError(f"data.name must be one of {DATASETS}, got {d.name!r}")
+    if m.kind not in MODEL_KINDS:
+        raise ValueError(f"model.kind must be one of {MODEL_KINDS}, got {m.kind!r}")
+    if not (c.device == "cpu" or c.device.startswith("cuda") or c.device == "mps"):
+        raise ValueError(f"device must be 'cpu', 'cuda[:i]' or 'mps', got {c.device!r}")
+    _positive("threads", c.threads)
+    _positive("data.n_train", d.n_train)
+    if d.name == "gaussian":
+        if d.dim is None or d.dim < 2:
+            raise ValueError(f"data.dim must be an integer >= 2 for data.name='gaussian', got {d.dim!r}")
+        if m.kind != "mlp":
+            raise ValueError("model.kind must be 'mlp' for data.name='gaussian' (vectors, not images)")
+    if d.channels not in (1, 3):
+        raise ValueError(f"data.channels must be 1 or 3, got {d.channels!r}")
+    if d.resolution is not None:
+        _positive("data.resolution", d.resolution)
+    for k in ("nlayers", "nhidden", "time_embed_dim", "base_channels", "num_blocks"):
+        _positive("model." + k, getattr(m, k))
+    if m.time_embed_dim % 2:
+        raise ValueError(f"model.time_embed_dim must be even, got {m.time_embed_dim}")
+    if not 0 <= m.dropout < 1:
+        raise ValueError(f"model.dropout must be in [0, 1), got {m.dropout}")
+    if not m.channel_mult or any(x < 1 for x in m.channel_mult):
+        raise ValueError(f"model.channel_mult must be a non-empty list of positive integers, got {m.channel_mult}")
+    _positive("model.sigma_data", m.sigma_data)
+    if m.kind == "cnn":
+        res = d.resolution
+        if res is None:
+            raise ValueError("data.resolution must be set for model.kind='cnn'")
+        if res % 2 ** (len(m.channel_mult) - 1):
+            raise ValueError(f"data.resolution={res} must be divisible by 2**(len(model.channel_mult)-1)")
+    for k in ("steps", "batch_size", "lr", "P_std"):
+        _positive("train." + k, getattr(t, k))
+    _positive("train.checkpoint_every", t.checkpoint_every, allow_zero=True)
+    if e.n_snapshots < 2:
+        raise ValueError(f"eval.n_snapshots must be >= 2, got {e.n_snapshots}")
+    if e.n_samples < 2:
+        raise ValueError(f"eval.n_samples must be >= 2, got {e.n_samples}")
+    if e.sampler_steps < 2:
+        raise ValueError(f"eval.sampler_steps must be >= 2, got {e.sampler_steps}")
+    _positive("eval.sigma_min", e.sigma_min)
+    if e.sigma_min >= e.sigma_max:
+        raise ValueError(f"eval.sigma_min must be < eval.sigma_max, got {e.sigma_min} >= {e.sigma_max}")
+    for k in ("rho", "batch_size", "patch_stride"):
+        _positive("eval." + k, getattr(e, k))
+    for k in ("n_show", "n_show_snapshots", "patch_size"):
+        _positive("eval." + k, getattr(e, k), allow_zero=True)
+    if e.n_show > e.n_samples:
+        raise ValueError(f"eval.n_show must be <= eval.n_samples, got {e.n_show} > {e.n_samples}")
+    if e.patch_size:
+        if d.name == "gaussian":
+            raise ValueError("eval.patch_size must be 0 for data.name='gaussian' (no image patches)")
+        if d.resolution is not None and e.patch_size > d.resolution:
+            raise ValueError(f"eval.patch_size must be <= data.resolution, got {e.patch_size} > {d.resolution}")
+
+
+def _preset_dir():
+    return resources.files("spectral_bias") / "presets"
+
+
+def list_presets() -> list[str]:
+    """Names of the bundled presets (``cpu-*`` run in under a minute on 2 cores; ``gpu-*`` are paper scale)."""
+    return sorted(p.name[:-5] for p in _preset_dir().iterdir() if p.name.endswith(".json"))
+
+
+def load_config(name_or_path: str | Path, **overrides) -> ExperimentConfig:
+    """Load a preset by name (see ``list_presets()``) or a JSON file path, apply top-level ``overrides``
+    (e.g. device="cuda") and validate. Raises ValueError for an unknown preset / missing file."""
+    p = Path(name_or_path)
+    if p.suffix == ".json" or p.is_file():
+        if not p.is_file():
+            raise ValueError(f"config file {str(p)!r} does not exist")
+        d = json.loads(p.read_text())
+    else:
+        names = list_presets()
+        if str(name_or_path) not in names:
+            raise ValueError(f"unknown preset {str(name_or_path)!r}; available presets: {', '.join(names)}")
+        d = json.loads((_preset_dir() / f"{name_or_path}.json").read_text())
+    d.update({k: v for k, v in overrides.items() if v is not None})
+    return config_from_dict(d)
