@@ -1,0 +1,311 @@
+"""Generate the .ipynb twin of every chapter (for Colab and Binder) and the student edition's inputs.
+
+Every page of _toc.yml whose source is a MyST markdown notebook (jupytext front matter) gets a committed twin
+`<same folder>/<same stem>.ipynb`: sphinx-book-theme's Colab/Binder buttons open the .ipynb when one with the same
+stem sits next to the source (the book itself ignores *.ipynb, see exclude_patterns in _config.yml). The twin's
+first cell installs the package when it runs in Google Colab and does nothing elsewhere; the repository URL and
+branch are read from _config.yml (`repository.url`, `repository.branch`), the one place they live.
+
+    python scripts/make_notebooks.py                    # (re)write the twins; prints what changed
+    python scripts/make_notebooks.py --check            # exit 1 when a twin is missing or out of date
+    python scripts/make_notebooks.py --student OUTDIR   # solution-free notebooks in OUTDIR/notebooks/ and the
+                                                        # student-edition book config OUTDIR/_config.yml
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import json
+import re
+import sys
+from pathlib import Path
+
+import jupytext
+import nbformat
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+INSTALL_TAG = "colab-install"
+
+# Data sets that need `python -m spectral_bias.data fetch <name>` (not bundled in a wheel). Read from the package
+# when importable so the list cannot drift; the fallback is only used when the package is not on the path.
+try:
+    sys.path.insert(0, str(ROOT / "src"))
+    from spectral_bias.data import DATASETS as _DATASETS
+
+    FETCHED = tuple(sorted(n for n, spec in _DATASETS.items() if spec[2]))
+except ImportError:  # pragma: no cover - only without numpy
+    FETCHED = ("fashion-mnist", "mnist")
+finally:
+    sys.path.pop(0)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# what to convert
+# ---------------------------------------------------------------------------------------------------------------
+def book_config(root: Path = ROOT) -> dict:
+    return yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+
+
+def toc_docs(root: Path = ROOT) -> list[str]:
+    """Docnames of _toc.yml (root first, then in order), without extension."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    docs = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                docs.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc.get("parts", toc.get("chapters", [])))
+    return [str(Path(d).with_suffix("")) for d in docs]
+
+
+def is_myst_notebook(text: str) -> bool:
+    """True for a MyST markdown file whose front matter makes it a notebook (jupytext + kernelspec)."""
+    m = re.match(r"---\n(.*?)\n---\n", text, flags=re.S)
+    if not m:
+        return False
+    front = yaml.safe_load(m.group(1)) or {}
+    return isinstance(front, dict) and "jupytext" in front and "kernelspec" in front
+
+
+def notebook_sources(root: Path = ROOT) -> list[Path]:
+    """The .md sources in _toc.yml that are notebooks: each one gets a twin."""
+    out = []
+    for doc in toc_docs(root):
+        md = root / f"{doc}.md"
+        if md.is_file() and is_myst_notebook(md.read_text(encoding="utf-8")):
+            out.append(md)
+    return out
+
+
+def twin_path(md: Path) -> Path:
+    return md.with_suffix(".ipynb")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# solutions (student edition)
+# ---------------------------------------------------------------------------------------------------------------
+_FENCE = re.compile(r"^\s*(`{3,}|:{3,})\s*(.*?)\s*$")
+_SOLUTION = re.compile(r"^\{(solution|solution-start|solution-end)\}")
+
+
+def _skip_block(lines: list[str], i: int, char: str, length: int) -> int:
+    """Index just after the fence that closes the block opened at lines[i] (fences may nest inside it)."""
+    stack = []
+    j = i + 1
+    while j < len(lines):
+        m = _FENCE.match(lines[j])
+        if m:
+            fence, info = m.groups()
+            if not info and stack and fence[0] == stack[-1][0] and len(fence) >= stack[-1][1]:
+                stack.pop()
+            elif not info and not stack and fence[0] == char and len(fence) >= length:
+                return j + 1
+            elif info:
+                stack.append((fence[0], len(fence)))
+        j += 1
+    raise ValueError(f"unclosed directive opened at line {i + 1}: {lines[i].strip()!r}")
+
+
+def strip_solutions(text: str) -> str:
+    """MyST text without its exercise solutions.
+
+    Removes ```{solution}``` blocks and gated ```{solution-start}``` ... ```{solution-end}``` spans (with everything
+    between them, code cells included); backtick or colon fences, nested fences allowed. Exercises stay.
+    Raises ValueError for an unclosed solution block or a solution-start without its solution-end.
+    """
+    lines = text.splitlines(keepends=True)
+    out, i = [], 0
+    while i < len(lines):
+        m = _FENCE.match(lines[i])
+        kind = _SOLUTION.match(m.group(2)) if m else None
+        if not kind:
+            out.append(lines[i])
+            i += 1
+            continue
+        fence = m.group(1)
+        i = _skip_block(lines, i, fence[0], len(fence))
+        if kind.group(1) == "solution-start":
+            while True:  # drop everything up to and including the matching solution-end block
+                if i >= len(lines):
+                    raise ValueError("a {solution-start} block has no {solution-end}")
+                m2 = _FENCE.match(lines[i])
+                if m2 and m2.group(2).startswith("{solution-end}"):
+                    i = _skip_block(lines, i, m2.group(1)[0], len(m2.group(1)))
+                    break
+                i += 1
+    return re.sub(r"\n{3,}", "\n\n", "".join(out))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the twin
+# ---------------------------------------------------------------------------------------------------------------
+def fetched_datasets(text: str) -> list[str]:
+    """Data sets that need a fetch step, named as string literals in the chapter (e.g. data.load("mnist"))."""
+    return [n for n in FETCHED if re.search(r"""["']%s["']""" % re.escape(n), text)]
+
+
+def install_cell_source(url: str, branch: str, datasets: list[str]) -> str:
+    spec = f"spectral_bias[all] @ git+{url}@{branch}" if branch else f"spectral_bias[all] @ git+{url}"
+    lines = [
+        "# Running in Google Colab? This installs the book's package (and fetches the data this chapter uses).",
+        "# Anywhere else (Binder, a local checkout) it does nothing.",
+        "import sys",
+        "",
+        "if \"google.colab\" in sys.modules:",
+        "    import subprocess",
+        "",
+        f"    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"--quiet\", {json.dumps(spec)}], check=True)",
+    ]
+    if datasets:
+        args = ", ".join(json.dumps(d) for d in datasets)
+        lines.append(f"    subprocess.run([sys.executable, \"-m\", \"spectral_bias.data\", \"fetch\", {args}], check=True)")
+    return "\n".join(lines)
+
+
+def _cell_id(cell, seen: set) -> str:
+    base = hashlib.sha1((cell.cell_type + "\0" + cell.source).encode()).hexdigest()[:12]
+    cid, k = base, 1
+    while cid in seen:
+        cid, k = f"{base}-{k}", k + 1
+    seen.add(cid)
+    return cid
+
+
+def notebook_text(md: Path, *, student: bool = False, root: Path = ROOT) -> str:
+    """The .ipynb (JSON text) generated from the MyST notebook `md`: install cell first, deterministic ids."""
+    text = md.read_text(encoding="utf-8")
+    if not is_myst_notebook(text):
+        raise ValueError(f"{md} is not a MyST notebook (no jupytext/kernelspec front matter)")
+    if student:
+        text = strip_solutions(text)
+    nb = jupytext.reads(text, fmt="md:myst")
+    repo = book_config(root).get("repository", {})
+    if not repo.get("url"):
+        raise ValueError("_config.yml has no repository.url: the Colab install cell needs it")
+    install = nbformat.v4.new_code_cell(install_cell_source(repo["url"], repo.get("branch", ""),
+                                                            fetched_datasets(text)))
+    install.metadata = {"tags": [INSTALL_TAG]}
+    cells = [install] + list(nb.cells)
+    seen: set = set()
+    for cell in cells:
+        cell.id = _cell_id(cell, seen)
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        cell.metadata.pop("jupytext", None)
+    meta = {"kernelspec": dict(nb.metadata.get("kernelspec", {})), "language_info": {"name": "python"}}
+    if student:
+        meta["spectral_bias"] = {"edition": "student"}
+    out = nbformat.v4.new_notebook(cells=cells, metadata=meta)
+    out.nbformat, out.nbformat_minor = 4, 5
+    nbformat.validate(out)
+    text = nbformat.writes(out)  # indent 1, sorted keys, sources split into lines: readable diffs
+    return text if text.endswith("\n") else text + "\n"
+
+
+def normalized(nb_json: str) -> dict:
+    """What must match between a twin and its regeneration (volatile metadata, ids and outputs ignored)."""
+    nb = json.loads(nb_json)
+    return {
+        "kernelspec": nb.get("metadata", {}).get("kernelspec"),
+        "cells": [(c["cell_type"], "".join(c["source"]) if isinstance(c["source"], list) else c["source"],
+                   sorted(c.get("metadata", {}).get("tags", [])))
+                  for c in nb["cells"]],
+    }
+
+
+def out_of_date(root: Path = ROOT) -> list[str]:
+    """Twins that are missing or differ from their regeneration, and twins whose source left the book."""
+    problems = []
+    sources = notebook_sources(root)
+    for md in sources:
+        twin = twin_path(md)
+        rel = twin.relative_to(root)
+        if not twin.exists():
+            problems.append(f"{rel}: missing")
+        elif normalized(twin.read_text(encoding="utf-8")) != normalized(notebook_text(md, root=root)):
+            problems.append(f"{rel}: differs from {md.relative_to(root)}")
+    wanted = {twin_path(md) for md in sources}
+    for nb in sorted(root.glob("chapters/**/*.ipynb")):
+        if nb not in wanted and ".ipynb_checkpoints" not in nb.parts:
+            problems.append(f"{nb.relative_to(root)}: orphan (no notebook source of that stem in _toc.yml)")
+    return problems
+
+
+def write_twins(root: Path = ROOT) -> list[Path]:
+    changed = []
+    for md in notebook_sources(root):
+        twin, text = twin_path(md), notebook_text(md, root=root)
+        if not twin.exists() or twin.read_text(encoding="utf-8") != text:
+            twin.write_text(text, encoding="utf-8")
+            changed.append(twin)
+    return changed
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# student edition
+# ---------------------------------------------------------------------------------------------------------------
+def student_config(root: Path = ROOT) -> dict:
+    """The book config for `make student`: solutions removed, launch buttons off, the reader build's cache reused."""
+    cfg = copy.deepcopy(book_config(root))
+    cfg["title"] = f"{cfg.get('title', '')} (student edition)".strip()
+    execute = cfg.setdefault("execute", {})
+    execute["execute_notebooks"] = "cache"
+    execute["cache"] = str((root / "_build" / ".jupyter_cache").resolve())  # same notebooks: the same cache
+    # Colab/Binder/Thebe would open the repository's notebooks, which contain the solutions.
+    cfg["launch_buttons"] = {"notebook_interface": "classic", "binderhub_url": "", "colab_url": "", "thebe": False}
+    sphinx = cfg.setdefault("sphinx", {})
+    sphinx.setdefault("config", {})["sb_student_edition"] = True
+    bib = cfg.get("bibtex_bibfiles")
+    if bib:
+        cfg["bibtex_bibfiles"] = [str((root / b).resolve()) for b in bib]
+    local = sphinx.get("local_extensions") or {}
+    sphinx["local_extensions"] = {k: str((root / v).resolve()) for k, v in local.items()}
+    return cfg
+
+
+def write_student(outdir: Path, root: Path = ROOT) -> list[Path]:
+    outdir.mkdir(parents=True, exist_ok=True)
+    (outdir / "_config.yml").write_text("# generated by scripts/make_notebooks.py --student: do not edit\n"
+                                        + yaml.safe_dump(student_config(root), sort_keys=False), encoding="utf-8")
+    written = []
+    for md in notebook_sources(root):
+        out = outdir / "notebooks" / md.relative_to(root).with_suffix(".ipynb")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(notebook_text(md, student=True, root=root), encoding="utf-8")
+        written.append(out)
+    return written
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 when a twin is missing or out of date")
+    parser.add_argument("--student", metavar="OUTDIR", help="write the student notebooks and config into OUTDIR")
+    args = parser.parse_args(argv)
+    if args.check:
+        problems = out_of_date()
+        for p in problems:
+            print(p)
+        if problems:
+            print("run: make notebooks")
+        return 1 if problems else 0
+    if args.student:
+        written = write_student(Path(args.student).resolve())
+        print(f"student edition: config and {len(written)} notebook(s) in {args.student}")
+        return 0
+    changed = write_twins()
+    print(f"notebooks: {len(changed)} twin(s) written" + "".join(f"\n  {p.relative_to(ROOT)}" for p in changed))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
