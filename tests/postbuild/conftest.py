@@ -1,32 +1,20 @@
 """Post-build checks of the HTML book: run by `make test` after `jupyter-book build`."""
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
+sys.path.insert(0, str(ROOT / "scripts"))
+from make_notebooks import toc_docs  # noqa: E402  (one reader of _toc.yml for the scripts and the checks)
 
 
 def toc_files():
-    """Every document named in _toc.yml (root, chapters, sections), in order."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                files.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc.get("parts", toc.get("chapters", [])))
-    return [str(Path(f).with_suffix("")) for f in files]
+    """Every document named in _toc.yml (root first, then in order), without extension."""
+    return toc_docs(ROOT)
 
 
 @pytest.fixture(scope="session")

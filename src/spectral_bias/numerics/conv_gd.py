@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..theory._deep_inputs import as_float, check_positive_scalar
+from ._rk4 import rk4_at_times
 
 __all__ = ["shift_matrices", "tap_gradient_flow", "optimal_taps", "filter_matrix"]
 
@@ -47,18 +48,9 @@ def tap_gradient_flow(cov, sigma, basis, w0, times, *, eta=1.0, n_sub=100):
     # (we still integrate the flow numerically instead of using the closed form)
     H = np.einsum("jab,bc,lac->jl", basis, A, basis)
     g = np.einsum("jab,ba->j", basis, cov)
-    f = lambda w: -eta * 2.0 * (H @ w - g)
     dt_max = 1.0 / (n_sub * eta * 2.0 * np.linalg.eigvalsh(H).max())
-    out, t = [], 0.0
-    for tn in times:
-        n = int(np.ceil((tn - t) / dt_max)) if tn > t else 0
-        h = (tn - t) / max(n, 1)
-        for _ in range(n):
-            k1 = f(w); k2 = f(w + 0.5 * h * k1); k3 = f(w + 0.5 * h * k2); k4 = f(w + h * k3)
-            w = w + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-        t = tn
-        out.append(w.copy())
-    return np.array(out)
+    traj = rk4_at_times(lambda st: [-eta * 2.0 * (H @ st[0] - g)], [w], times, dt_max)
+    return np.array([st[0] for st in traj])
 
 
 def optimal_taps(cov, sigma, basis):

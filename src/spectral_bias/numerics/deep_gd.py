@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..theory._deep_inputs import as_float, check_positive_scalar
+from ._rk4 import rk4_at_times
 
 __all__ = ["loss_gradient_W", "factor_gradient_flow", "symmetric_gradient_flow", "product"]
 
@@ -46,24 +47,6 @@ def _check(cov, sigma, eta, times):
     return cov, sigma, eta, times
 
 
-def _rk4(grad, state, times, dt_max):
-    out = []
-    t = 0.0
-    for t_next in times:
-        n = int(np.ceil((t_next - t) / dt_max)) if t_next > t else 0
-        if n:
-            h = (t_next - t) / n
-            for _ in range(n):
-                k1 = grad(state)
-                k2 = grad([s + 0.5 * h * k for s, k in zip(state, k1)])
-                k3 = grad([s + 0.5 * h * k for s, k in zip(state, k2)])
-                k4 = grad([s + h * k for s, k in zip(state, k3)])
-                state = [s + h / 6.0 * (a + 2 * b + 2 * c + e) for s, a, b, c, e in zip(state, k1, k2, k3, k4)]
-        t = t_next
-        out.append([s.copy() for s in state])
-    return out
-
-
 def factor_gradient_flow(cov, sigma, factors0, times, *, eta=1.0, dt_max=None):
     """Gradient flow of L_sigma on the factors of W = W_L ... W_1 (any shapes that chain to d x d).
 
@@ -87,7 +70,7 @@ def factor_gradient_flow(cov, sigma, factors0, times, *, eta=1.0, dt_max=None):
             out.append(-eta * left.T @ G @ right.T)
         return out
 
-    traj = _rk4(grad, factors0, times, dt_max)
+    traj = rk4_at_times(grad, factors0, times, dt_max)
     return np.array([product(fs) for fs in traj]), traj
 
 
@@ -106,5 +89,5 @@ def symmetric_gradient_flow(cov, sigma, P0, times, *, eta=1.0, dt_max=None):
         G = loss_gradient_W(P @ P.T, cov, sigma)
         return [-eta * (G + G.T) @ P]
 
-    traj = _rk4(grad, [P0], times, dt_max)
+    traj = rk4_at_times(grad, [P0], times, dt_max)
     return np.array([fs[0] @ fs[0].T for fs in traj])

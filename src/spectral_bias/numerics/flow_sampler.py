@@ -8,6 +8,7 @@ from typing import Callable
 import numpy as np
 
 from ..theory._deep_inputs import as_float, check_int, check_positive_scalar
+from ._rk4 import rk4_at_times
 
 __all__ = ["regression_gradient_flow", "flow_matching_moments", "heun_linear_flow"]
 
@@ -28,18 +29,9 @@ def regression_gradient_flow(sxx, syx, W0, times, *, eta=1.0, n_sub=200):
         raise ValueError(f"sxx, syx and W0 must be equal square shapes, got {sxx.shape}, {syx.shape}, {W.shape}")
     eta = check_positive_scalar(eta, "eta")
     times = as_float(times, "times", min_value=0.0)
-    f = lambda W: -2.0 * eta * (W @ sxx - syx)
     dt_max = 1.0 / (n_sub * eta * max(np.abs(np.linalg.eigvalsh(0.5 * (sxx + sxx.T))).max(), 1e-12))
-    out, t = [], 0.0
-    for tn in times:
-        n = int(np.ceil((tn - t) / dt_max)) if tn > t else 0
-        h = (tn - t) / max(n, 1)
-        for _ in range(n):
-            k1 = f(W); k2 = f(W + 0.5 * h * k1); k3 = f(W + 0.5 * h * k2); k4 = f(W + h * k3)
-            W = W + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-        t = tn
-        out.append(W.copy())
-    return np.array(out)
+    traj = rk4_at_times(lambda st: [-2.0 * eta * (st[0] @ sxx - syx)], [W], times, dt_max)
+    return np.array([st[0] for st in traj])
 
 
 def heun_linear_flow(weight_fn: Callable[[float], np.ndarray], x0, *, n_steps=200, t0=0.0, t1=1.0):
