@@ -13,26 +13,26 @@ TINY = {"name": "tiny", "data": {"name": "gaussian", "dim": 4, "n_train": 64},
 def test_presets_exist_and_validate():
     names = list_presets()
     for required in ("cpu-gaussian-mlp", "cpu-mnist-mlp", "cpu-patches-mlp", "cpu-patches-cnn-narrow",
-                     "cpu-patches-cnn-wide", "gpu-gaussian256-mlp", "gpu-gaussian512-mlp", "gpu-mnist-mlp",
-                     "gpu-patches-mlp", "gpu-fashion-mnist-mlp", "gpu-mnist32-cnn", "gpu-patches-cnn-wide",
-                     "gpu-patches-cnn-narrow"):
+                     "cpu-patches-cnn-wide", "paper-gaussian128-mlp", "paper-gaussian256-mlp", "paper-gaussian512-mlp", "paper-mnist-mlp",
+                     "paper-patches-mlp", "paper-fashion-mnist-mlp", "paper-mnist32-cnn", "paper-patches-cnn-wide",
+                     "paper-patches-cnn-narrow"):
         assert required in names
     for n in names:
         cfg = load_config(n)
         assert cfg.name == n and cfg.description
-        assert cfg.device == ("cpu" if n.startswith("cpu-") else "cuda")
+        assert cfg.device == ("cpu" if n.startswith("cpu-") else "auto")
 
 
-def test_gpu_presets_carry_paper_hyperparameters_and_notes():
-    g = load_config("gpu-gaussian256-mlp")
+def test_paper_presets_carry_paper_hyperparameters_and_notes():
+    g = load_config("paper-gaussian256-mlp")
     assert (g.data.dim, g.model.nlayers, g.model.nhidden, g.model.time_embed_dim) == (256, 5, 256, 256)
     assert (g.train.lr, g.train.steps, g.train.batch_size, g.eval.sampler_steps) == (1e-4, 5000, 1024, 20)
-    m = load_config("gpu-mnist-mlp")
+    m = load_config("paper-mnist-mlp")
     assert (m.model.nlayers, m.model.nhidden, m.model.time_embed_dim, m.data.resolution) == (8, 1024, 128, 28)
     assert "2048" in m.note and "256" in m.note and "40" in m.note and "32x32" in m.note
-    c = load_config("gpu-mnist32-cnn")
+    c = load_config("paper-mnist32-cnn")
     assert (c.model.base_channels, c.model.channel_mult, c.train.batch_size) == (16, [1, 2, 3, 4], 2048)
-    assert load_config("gpu-patches-cnn-narrow").model.base_channels < load_config("gpu-patches-cnn-wide").model.base_channels
+    assert load_config("paper-patches-cnn-narrow").model.base_channels < load_config("paper-patches-cnn-wide").model.base_channels
 
 
 def test_overrides_and_file(tmp_path):

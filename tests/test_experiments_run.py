@@ -95,7 +95,7 @@ def test_cli_run_resume_analyze_list(tmp_path, full_run, capsys):
     assert main(["analyze", str(tmp_path / "b")]) == 0 and "geometric" in capsys.readouterr().out
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    assert "cpu-gaussian-mlp" in out and "gpu-mnist-mlp" in out
+    assert "cpu-gaussian-mlp" in out and "paper-mnist-mlp" in out
     assert main(["run", "no-such-preset"]) == 2
     assert "unknown preset 'no-such-preset'" in capsys.readouterr().err
 

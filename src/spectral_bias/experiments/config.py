@@ -59,7 +59,9 @@ class TrainConfig:
 @dataclass
 class EvalConfig:
     """Snapshots (log-spaced in the step count, step 0 included), the fixed noise bank and the Heun sampler.
-    patch_size > 0 also measures the spectrum of image patches (conv models)."""
+    patch_size > 0 also measures the spectrum of image patches (conv models). save_weights also writes the
+    model's weights (a plain tensor state dict, ``weights/step_NNNNNNN.pt``) at the shown snapshots, for
+    post-hoc analyses of the denoiser itself (local-filter fits, the denoiser grid of chapter 10)."""
     n_snapshots: int = 20
     n_samples: int = 1000
     sampler_steps: int = 20
@@ -71,6 +73,7 @@ class EvalConfig:
     n_show_snapshots: int = 6
     patch_size: int = 0
     patch_stride: int = 4
+    save_weights: bool = False
 
 
 @dataclass
@@ -80,7 +83,7 @@ class ExperimentConfig:
     description: str = ""
     note: str = ""
     seed: int = 0
-    device: str = "cpu"
+    device: str = "auto"
     threads: int = 2
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -114,6 +117,10 @@ def _check_type(path: str, value: Any, default: Any, annotation: str) -> Any:
         if not math.isfinite(value):
             raise ValueError(f"{path} must be finite, got {value!r}")
         return float(value)
+    if annotation == "bool":
+        if not isinstance(value, bool):
+            raise ValueError(f"{path} must be true or false, got {value!r}")
+        return value
     if annotation == "str":
         if not isinstance(value, str):
             raise ValueError(f"{path} must be a string, got {value!r}")
@@ -160,8 +167,9 @@ def _validate(c: ExperimentConfig) -> None:
         raise ValueError(f"data.name must be one of {DATASETS}, got {d.name!r}")
     if m.kind not in MODEL_KINDS:
         raise ValueError(f"model.kind must be one of {MODEL_KINDS}, got {m.kind!r}")
-    if not (c.device == "cpu" or c.device.startswith("cuda") or c.device == "mps"):
-        raise ValueError(f"device must be 'cpu', 'cuda[:i]' or 'mps', got {c.device!r}")
+    if not (c.device in ("auto", "cpu", "mps") or c.device == "cuda" or
+            (c.device.startswith("cuda:") and c.device[5:].isdigit())):
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda[:i]' or 'mps', got {c.device!r}")
     _positive("threads", c.threads)
     _positive("data.n_train", d.n_train)
     if d.name == "gaussian":
@@ -218,7 +226,8 @@ def _preset_dir():
 
 
 def list_presets() -> list[str]:
-    """Names of the bundled presets (``cpu-*`` run in under a minute on 2 cores; ``gpu-*`` are paper scale)."""
+    """Names of the bundled presets: ``cpu-*`` run live in a chapter (under a minute on 2 cores), ``mid-*`` are the
+    largest image runs for a 2-core CPU, ``paper-*`` follow the paper's configuration (any device)."""
     return sorted(p.name[:-5] for p in _preset_dir().iterdir() if p.name.endswith(".json"))
 
 

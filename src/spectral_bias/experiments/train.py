@@ -3,7 +3,11 @@ snapshot, streaming spectral measurement, periodic atomic checkpoints and exact 
 from __future__ import annotations
 
 import json
+import os
 import platform
+import resource
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -18,7 +22,7 @@ from .config import ExperimentConfig
 from .datasets import empirical_spectrum, load_training_data
 from .measure import SpectralAccumulator, extract_patches
 
-__all__ = ["snapshot_steps", "build_model", "run_experiment", "load_results"]
+__all__ = ["snapshot_steps", "build_model", "resolve_device", "provenance", "run_experiment", "load_results"]
 
 CKPT_NAME = "checkpoint.pt"
 MAX_PATCHES = 200_000
@@ -44,6 +48,56 @@ def build_model(cfg: ExperimentConfig, sample_shape: tuple) -> EDMPrecond:
         net = ConvUNet(C, H, m.base_channels, m.channel_mult, m.num_blocks, m.attn_resolutions, m.time_embed_dim,
                        m.dropout)
     return EDMPrecond(net, m.sigma_data)
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` → the first of cuda, mps, cpu that is available; anything else is taken as given.
+    Raises ValueError if a CUDA or MPS device is asked for and none is available."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} asked for, but torch sees no CUDA GPU; use --device cpu or auto")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()):
+        raise ValueError("device 'mps' asked for, but it is not available; use --device cpu or auto")
+    return torch.device(name)
+
+
+def _git_commit() -> str | None:
+    """The commit of the checkout this package runs from (suffix ``-dirty`` with uncommitted changes), or None
+    when it is not a git checkout (an installed wheel)."""
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
+                                timeout=10).stdout.strip()
+        if not commit:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=here.parent, capture_output=True,
+                               text=True, timeout=10).stdout.strip()
+        return commit + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def provenance(device: torch.device, command: str | None = None) -> dict:
+    """What a result file records about where and how it was made: the command, package and library versions,
+    git commit, machine (processor, cores, GPU name), torch threads."""
+    gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else None
+    return dict(command=command or " ".join([Path(sys.executable).name] + sys.argv), package_version=__version__,
+                git_commit=_git_commit(), torch_version=torch.__version__, numpy_version=np.__version__,
+                python=platform.python_version(), machine=dict(platform=platform.platform(),
+                processor=platform.processor() or platform.machine(), cpu_count=os.cpu_count(), gpu=gpu),
+                device=str(device), torch_threads=torch.get_num_threads())
+
+
+def _peak_memory(device: torch.device) -> dict:
+    """Peak resident memory of this process (MiB) and, on CUDA, peak GPU memory allocated by torch (MiB)."""
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    gpu = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None
+    return dict(peak_rss_mib=round(rss, 1), peak_gpu_mib=None if gpu is None else round(gpu, 1))
 
 
 def _prepare(cfg: ExperimentConfig):
@@ -89,21 +143,22 @@ def _rng_state(gen: torch.Generator) -> dict:
 
 
 def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, resume: bool = False, stop_after: int | None = None,
-                   progress: bool = True) -> dict | None:
+                   progress: bool = True, command: str | None = None) -> dict | None:
     """Train and measure one experiment; write ``results.npz`` + ``results.json`` into out_dir.
 
     At every snapshot step s (after s optimiser steps) the fixed noise bank (eval.n_samples draws, seeded by
     cfg.seed) is sampled with the deterministic Heun sampler and measured. Checkpoints (``checkpoint.pt``,
     atomic) are written every train.checkpoint_every steps, and at ``stop_after`` (a testing/ops hook: save
     and return None after that many steps). ``resume=True`` continues from the checkpoint; on CPU with the
-    same threads the result is bit-identical to an uninterrupted run. Returns the results dict.
+    same threads the result is bit-identical to an uninterrupted run. ``command`` is recorded in
+    results.json (default: this process's command line). Returns the results dict.
     Raises FileNotFoundError if resume=True and no checkpoint exists.
     """
     cfg.validate()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(cfg.threads)
-    device = torch.device(cfg.device)
+    device = resolve_device(cfg.device)
     t0 = time.perf_counter()
     x, spec, patch, image_shape = _prepare(cfg)
     xt = torch.from_numpy(x).to(device)
@@ -149,6 +204,10 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, resume: bool =
             if step in show:
                 meas.setdefault("show_steps", []).append(step)
                 meas.setdefault("show_samples", []).append(samples)
+                if e.save_weights:
+                    (out / "weights").mkdir(exist_ok=True)
+                    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()},
+                               out / "weights" / f"step_{step:07d}.pt")
             done.add(step)
             t_meas += time.perf_counter() - tm
         if step >= cfg.train.steps:
@@ -184,10 +243,14 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, resume: bool =
         res.update(patch_eigenvalues=patch.eigenvalues, patch_gen_var=np.array(meas["patch_gen_var"]),
                    patch_chi=np.array(meas["patch_chi"]))
     np.savez_compressed(out / "results.npz", **res)
-    info = dict(config=cfg.to_dict(), package_version=__version__, torch_version=torch.__version__,
-                python=platform.python_version(), device=str(device), threads=cfg.threads,
+    n_sampled = len(meas["steps"]) * cfg.eval.n_samples
+    info = dict(config=cfg.to_dict(), **provenance(device, command), threads=cfg.threads,
                 timings=dict(setup_s=t_setup, train_s=t_train, measure_s=t_meas,
-                             steps_per_s=cfg.train.steps / t_train if t_train else None),
+                             total_s=t_setup + t_train + t_meas,  # summed over resumed segments
+                             steps_per_s=cfg.train.steps / t_train if t_train else None,
+                             samples_per_s=n_sampled / t_meas if t_meas else None,
+                             train_samples_per_s=cfg.train.steps * cfg.train.batch_size / t_train if t_train else None,
+                             **_peak_memory(device)),
                 sample_shape=list(x.shape[1:]), image_shape=list(image_shape), n_train=len(x))
     (out / "results.json").write_text(json.dumps(info, indent=1))
     res["info"] = info
