@@ -159,6 +159,7 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, resume: bool =
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(cfg.threads)
     device = resolve_device(cfg.device)
+    prov = provenance(device, command)  # at the start: the commit the run was launched from
     t0 = time.perf_counter()
     x, spec, patch, image_shape = _prepare(cfg)
     xt = torch.from_numpy(x).to(device)
@@ -244,7 +245,7 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, resume: bool =
                    patch_chi=np.array(meas["patch_chi"]))
     np.savez_compressed(out / "results.npz", **res)
     n_sampled = len(meas["steps"]) * cfg.eval.n_samples
-    info = dict(config=cfg.to_dict(), **provenance(device, command), threads=cfg.threads,
+    info = dict(config=cfg.to_dict(), **prov, threads=cfg.threads,
                 timings=dict(setup_s=t_setup, train_s=t_train, measure_s=t_meas,
                              total_s=t_setup + t_train + t_meas,  # summed over resumed segments
                              steps_per_s=cfg.train.steps / t_train if t_train else None,
