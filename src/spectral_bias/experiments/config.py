@@ -59,7 +59,8 @@ class TrainConfig:
 @dataclass
 class EvalConfig:
     """Snapshots (log-spaced in the step count, step 0 included), the fixed noise bank and the Heun sampler.
-    patch_size > 0 also measures the spectrum of image patches (conv models). save_weights also writes the
+    patch_size > 0 also measures the spectrum of image patches (conv models); extra_patch_sizes measures more
+    patch sizes (results keys ``patch{P}_gen_var``, ...) for exponent-vs-patch-size analyses. save_weights also writes the
     model's weights (a plain tensor state dict, ``weights/step_NNNNNNN.pt``) at the shown snapshots, for
     post-hoc analyses of the denoiser itself (local-filter fits, the denoiser grid of chapter 10)."""
     n_snapshots: int = 20
@@ -73,6 +74,7 @@ class EvalConfig:
     n_show_snapshots: int = 6
     patch_size: int = 0
     patch_stride: int = 4
+    extra_patch_sizes: list = field(default_factory=list)
     save_weights: bool = False
 
 
@@ -214,6 +216,12 @@ def _validate(c: ExperimentConfig) -> None:
         _positive("eval." + k, getattr(e, k), allow_zero=True)
     if e.n_show > e.n_samples:
         raise ValueError(f"eval.n_show must be <= eval.n_samples, got {e.n_show} > {e.n_samples}")
+    for size in e.extra_patch_sizes:
+        _positive("eval.extra_patch_sizes[]", size)
+        if d.name == "gaussian":
+            raise ValueError("eval.extra_patch_sizes must be empty for data.name='gaussian' (no image patches)")
+        if d.resolution is not None and size > d.resolution:
+            raise ValueError(f"eval.extra_patch_sizes must be <= data.resolution, got {size} > {d.resolution}")
     if e.patch_size:
         if d.name == "gaussian":
             raise ValueError("eval.patch_size must be 0 for data.name='gaussian' (no image patches)")

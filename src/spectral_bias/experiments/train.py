@@ -103,38 +103,45 @@ def _peak_memory(device: torch.device) -> dict:
 def _prepare(cfg: ExperimentConfig):
     x, spec = load_training_data(cfg.data)
     image_shape = x.shape[1:]
-    patch = None
-    if cfg.eval.patch_size:
-        P = extract_patches(x, cfg.eval.patch_size, cfg.eval.patch_stride)
+    patch = {}  # patch size -> spectrum of the training images' patches
+    for size in _patch_sizes(cfg):
+        P = extract_patches(x, size, cfg.eval.patch_stride)
         if len(P) > MAX_PATCHES:  # a seeded subset is plenty for a (C·p²)-dim covariance
             P = P[np.sort(np.random.default_rng(cfg.seed).choice(len(P), MAX_PATCHES, replace=False))]
-        patch = empirical_spectrum(P)
+        patch[size] = empirical_spectrum(P)
     if cfg.model.kind == "mlp":
         x = x.reshape(len(x), -1)
     return x, spec, patch, image_shape
+
+
+def _patch_sizes(cfg) -> list[int]:
+    """eval.patch_size (the main patch measurement) followed by eval.extra_patch_sizes, without repeats."""
+    sizes = ([cfg.eval.patch_size] if cfg.eval.patch_size else []) + list(cfg.eval.extra_patch_sizes)
+    return list(dict.fromkeys(sizes))
 
 
 def _measure(model, noise, sigmas, cfg, spec, patch, n_keep, image_shape):
     """Sample the whole noise bank with Heun and measure (whole-sample and patch spectra)."""
     model.eval()
     acc = SpectralAccumulator(spec.eigenvectors, spec.mean)
-    pacc = SpectralAccumulator(patch.eigenvectors, patch.mean) if patch is not None else None
+    paccs = {size: SpectralAccumulator(sp.eigenvectors, sp.mean) for size, sp in patch.items()}
     kept = []
     with torch.no_grad():
         for i in range(0, noise.shape[0], cfg.eval.batch_size):
             out = heun_sample(model, noise[i:i + cfg.eval.batch_size], sigmas).cpu().numpy()
             acc.update(out.reshape(len(out), -1))
-            if pacc is not None:
-                pacc.update(extract_patches(out.reshape((len(out),) + tuple(image_shape)), cfg.eval.patch_size,
+            for size, pacc in paccs.items():
+                pacc.update(extract_patches(out.reshape((len(out),) + tuple(image_shape)), size,
                                             cfg.eval.patch_stride))
             if sum(len(k) for k in kept) < n_keep:
                 kept.append(out[: n_keep - sum(len(k) for k in kept)])
     model.train()
     r = acc.result()
     r["samples"] = np.concatenate(kept) if kept else None
-    if pacc is not None:
+    for size, pacc in paccs.items():
         pr = pacc.result()
-        r.update(patch_gen_var=pr["gen_var"], patch_chi=pr["chi"], patch_mean_err=pr["mean_err"])
+        key = "patch" if size == cfg.eval.patch_size else f"patch{size}"
+        r.update({f"{key}_gen_var": pr["gen_var"], f"{key}_chi": pr["chi"], f"{key}_mean_err": pr["mean_err"]})
     return r
 
 
@@ -240,9 +247,10 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, resume: bool =
         show_steps=np.array(meas.get("show_steps", [])),
         show_samples=np.array(meas["show_samples"]) if meas.get("show_samples") else np.zeros((0,)),
     )
-    if patch is not None:
-        res.update(patch_eigenvalues=patch.eigenvalues, patch_gen_var=np.array(meas["patch_gen_var"]),
-                   patch_chi=np.array(meas["patch_chi"]))
+    for size, sp in patch.items():
+        key = "patch" if size == cfg.eval.patch_size else f"patch{size}"
+        res.update({f"{key}_eigenvalues": sp.eigenvalues, f"{key}_gen_var": np.array(meas[f"{key}_gen_var"]),
+                    f"{key}_chi": np.array(meas[f"{key}_chi"])})
     np.savez_compressed(out / "results.npz", **res)
     n_sampled = len(meas["steps"]) * cfg.eval.n_samples
     info = dict(config=cfg.to_dict(), **prov, threads=cfg.threads,
