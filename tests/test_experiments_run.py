@@ -53,6 +53,10 @@ def test_run_outputs_and_measurement_consistency(tmp_path, full_run):
     assert res["losses"].shape == (40,) and np.all(np.isfinite(res["losses"]))
     info = json.loads((full_dir / "results.json").read_text())
     assert info["config"]["name"] == "tiny" and info["package_version"]
+    # provenance: the command, the machine, the timings a cost table needs
+    assert info["command"] and info["machine"]["cpu_count"] and info["device"] == "cpu"
+    t = info["timings"]
+    assert t["steps_per_s"] > 0 and t["samples_per_s"] > 0 and t["peak_rss_mib"] > 0
     with pytest.raises(FileNotFoundError, match="checkpoint"):
         run_experiment(config_from_dict(TINY), tmp_path / "empty", resume=True, progress=False)
 
@@ -72,6 +76,12 @@ def test_analysis_recovers_inverse_variance_law_from_synthetic_trajectories(tmp_
     f = s["fits"]["geometric"]["gray-zone"]["increasing"]
     assert f["n"] == 6 and 0.8 < f["alpha"] < 1.2  # theory.md §3.5: α ≈ 1 up to log corrections
     assert (tmp_path / "analysis.json").exists()
+    # both null models, with the same fits (criteria x rules x branches) as the run itself
+    assert set(s["baselines"]) == {"edm-preconditioned", "one-layer"}
+    for b in s["baselines"].values():
+        assert {c: {r: set(v) for r, v in rules.items()} for c, rules in b.items()} == \
+            {c: {r: set(v) for r, v in rules.items()} for c, rules in s["fits"].items()}
+    assert s["crossed"]["geometric"]["n_crossed"] == 6 and s["crossed"]["geometric"]["fraction"] == 1.0
 
 
 def _cli(*args, cwd):

@@ -15,7 +15,10 @@ import numpy as np
 from .. import theory
 from .train import load_results
 
-__all__ = ["emergence_analysis", "linear_theory_analysis", "analyze_run"]
+__all__ = ["emergence_analysis", "linear_theory_analysis", "baseline_analyses", "crossing_summary", "analyze_run",
+           "BASELINES"]
+
+BASELINES = ("edm-preconditioned", "one-layer")
 
 
 def _fit_or_none(lam, tau, **kw):
@@ -58,19 +61,65 @@ def emergence_analysis(times, gen_var, eigenvalues, *, criteria=("geometric", "h
     return out
 
 
-def linear_theory_analysis(eigenvalues, *, q: float = 0.1, n_times: int = 120, rel_floor: float = 1e-4,
-                           sigma_min: float = 0.002, sigma_max: float = 80.0) -> dict:
-    """The same emergence analysis on the one-layer linear theory (Prop. 4.2 of Wang & Pehlevan 2025, via
-    ``theory.one_layer_generated_variance``, η = 1, initial weight q) for the same spectrum, on a log time grid
-    wide enough for every mode (ητ from 1e-2/λ_max to 1e2/λ_min). Returns the ``emergence_analysis`` dict plus
-    "times" and "gen_var". Raises ValueError for non-positive eigenvalues after the floor."""
+def linear_theory_analysis(eigenvalues, *, model: str = "one-layer", q: float = 0.1, n_times: int = 160,
+                           rel_floor: float = 1e-4, sigma_min: float = 0.002, sigma_max: float = 80.0,
+                           sampler_steps: int = 20, rho: float = 7.0, p_mean: float = -1.2, p_std: float = 1.2,
+                           sigma_data: float = 0.5) -> dict:
+    """The emergence analysis of a linear null model for the same spectrum, fitted exactly like a network run.
+
+    model="one-layer": the plain one-layer theory of the paper (Prop. 4.2, ``theory.one_layer_generated_variance``,
+    η = 1, initial weight ``q``, PF-ODE integrated exactly from σ_max down to σ_min).
+    model="edm-preconditioned": the linear model trained under the networks' own protocol (chapter 8:
+    ``theory.preconditioned_weight``: EDM preconditioning with initial weight c_skip(σ), EDM loss weighting and
+    log-normal σ sampling with ``p_mean``, ``p_std``, ``sigma_data``) and sampled with the networks' sampler
+    (``theory.heun_generated_variance``: ``sampler_steps`` Heun steps on the EDM schedule with ``rho``, then the
+    final Euler step to σ = 0, as ``nets.heun_sample`` does).
+    Times: a log grid from 1e-3/λ_max to 1e4/λ_min (plus 0), wide enough for every mode under both models.
+    Returns the ``emergence_analysis`` dict plus "times", "gen_var" and "model".
+    Raises ValueError for an unknown model or non-positive eigenvalues after the floor."""
+    if model not in BASELINES:
+        raise ValueError(f"model must be one of {BASELINES}, got {model!r}")
     lam = np.asarray(eigenvalues, dtype=float)
     lm = lam[lam > rel_floor * lam.max()]
-    times = np.concatenate([[0.0], np.geomspace(1e-2 / lm.max(), 1e2 / lm.min(), n_times)])
-    gv = theory.one_layer_generated_variance(lm[None, :], times[:, None], eta=1.0, q=q, sigma_min=sigma_min,
-                                             sigma_max=sigma_max)
+    times = np.concatenate([[0.0], np.geomspace(1e-3 / lm.max(), 1e4 / lm.min(), n_times)])
+    if model == "one-layer":
+        gv = theory.one_layer_generated_variance(lm[None, :], times[:, None], eta=1.0, q=q, sigma_min=sigma_min,
+                                                 sigma_max=sigma_max)
+    else:
+        sig = theory.edm_sigma_schedule(int(sampler_steps), sigma_min, sigma_max, rho, append_zero=True)
+        gv = theory.heun_generated_variance(theory.preconditioned_weight, lm[None, :], times[:, None], sig,
+                                            p_mean=p_mean, p_std=p_std, sigma_data=sigma_data)
     out = emergence_analysis(times, gv, lm, smooth=None, rel_floor=0.0)
-    out.update(times=times, gen_var=gv)
+    out.update(times=times, gen_var=gv, model=model)
+    return out
+
+
+def baseline_analyses(eigenvalues, config: dict) -> dict:
+    """Both null models for a run's spectrum and config dict (``ExperimentConfig.to_dict()``):
+    {"edm-preconditioned": same protocol (the run's P_mean, P_std, sigma_data, sampler steps, σ range, ρ and end
+    point), "one-layer": the paper's plain theory at Q = 0.1}. See :func:`linear_theory_analysis`."""
+    e, t, m = config["eval"], config["train"], config["model"]
+    return {"edm-preconditioned": linear_theory_analysis(
+                eigenvalues, model="edm-preconditioned", sigma_min=e["sigma_min"], sigma_max=e["sigma_max"],
+                sampler_steps=e["sampler_steps"], rho=e["rho"], p_mean=t["P_mean"], p_std=t["P_std"],
+                sigma_data=m["sigma_data"]),
+            "one-layer": linear_theory_analysis(eigenvalues, model="one-layer", sigma_min=e["sigma_min"],
+                                                sigma_max=e["sigma_max"])}
+
+
+def crossing_summary(an: dict) -> dict:
+    """How many analysed modes crossed their threshold within the run, per criterion: {criterion: {"n_modes",
+    "n_crossed", "fraction", "n_increasing", "n_decreasing"}} (the rest are censored: still on their way at the
+    last snapshot)."""
+    out = {}
+    for crit in ("geometric", "harmonic"):
+        if crit not in an:
+            continue
+        tau, d = an[crit]["tau_star"], an[crit]["direction"]
+        ok = np.isfinite(tau)
+        out[crit] = dict(n_modes=int(tau.size), n_crossed=int(ok.sum()), fraction=float(ok.mean()) if tau.size else
+                         float("nan"), n_increasing=int(np.sum(d == "increasing")),
+                         n_decreasing=int(np.sum(d == "decreasing")))
     return out
 
 
@@ -78,29 +127,50 @@ def _jsonable(fits):
     return json.loads(json.dumps(fits, default=float))
 
 
+def _patch_keys(r: dict) -> dict:
+    """{patch size or "main": results key prefix} for every patch measurement in a results dict."""
+    keys = {}
+    if "patch_gen_var" in r:
+        keys["main"] = "patch"
+    for k in r:
+        if k.startswith("patch") and k.endswith("_gen_var") and k[5:-8].isdigit():
+            keys[int(k[5:-8])] = k[:-8]
+    return keys
+
+
+def _brief(an):
+    return {c: {rule: {b: (None if f is None else {k: f[k] for k in ("alpha", "ci_alpha", "r2", "n")})
+                       for b, f in an[c]["fits"][rule].items()} for rule in an[c]["fits"]}
+            for c in ("geometric", "harmonic")}
+
+
 def analyze_run(run_dir: str | Path, *, smooth: float = 1.0) -> dict:
-    """Analyse a finished run folder: whole-sample modes (and patch modes if measured). Writes
-    ``analysis.json`` (fits, summary) and returns {"summary": ..., "modes": analysis dict, "patch": ... or None}.
+    """Analyse a finished run folder: whole-sample modes, patch modes if measured (every patch size), and the
+    two linear null models of :func:`baseline_analyses` fitted the same way. Writes ``analysis.json`` (fits,
+    crossing counts, baselines, summary) and returns {"summary": ..., "modes": analysis dict, "patch": ... or
+    None, "patch_sizes": {P: analysis}, "baselines": {name: analysis}, "results": ...}.
     Raises FileNotFoundError if the run has no results yet."""
     run_dir = Path(run_dir)
     r = load_results(run_dir)
     a = emergence_analysis(r["times"], r["gen_var"], r["eigenvalues"], smooth=smooth)
-    p = None
-    if "patch_gen_var" in r:
-        p = emergence_analysis(r["times"], r["patch_gen_var"], r["patch_eigenvalues"], smooth=smooth)
-
-    def brief(an):
-        return {c: {rule: {b: (None if f is None else {k: f[k] for k in ("alpha", "ci_alpha", "r2", "n")})
-                           for b, f in an[c]["fits"][rule].items()} for rule in an[c]["fits"]}
-                for c in ("geometric", "harmonic")}
-
-    lin = linear_theory_analysis(r["eigenvalues"])
-    summary = dict(name=r["info"]["config"]["name"], final_chi=float(r["chi"][-1]),
+    pk = _patch_keys(r)
+    patches = {size: emergence_analysis(r["times"], r[f"{key}_gen_var"], r[f"{key}_eigenvalues"], smooth=smooth)
+               for size, key in pk.items()}
+    p = patches.pop("main", None)
+    cfg = r["info"]["config"]
+    base = baseline_analyses(r["eigenvalues"], cfg)
+    if cfg["eval"].get("patch_size"):
+        patches[int(cfg["eval"]["patch_size"])] = p
+    summary = dict(name=cfg["name"], final_chi=float(r["chi"][-1]),
                    final_mean_err=float(r["mean_err"][-1]),
                    final_median_ratio=float(np.median(r["gen_var"][-1][a["modes"]] / r["eigenvalues"][a["modes"]])),
-                   fits=brief(a), patch_fits=brief(p) if p else None, linear_theory_fits=brief(lin),
-                   timings=r["info"]["timings"])
+                   fits=_brief(a), crossed=crossing_summary(a), patch_fits=_brief(p) if p else None,
+                   patch_size_fits={str(k): _brief(v) for k, v in sorted(patches.items())},
+                   baselines={k: _brief(v) for k, v in base.items()},
+                   baselines_crossed={k: crossing_summary(v) for k, v in base.items()},
+                   linear_theory_fits=_brief(base["one-layer"]), timings=r["info"]["timings"])
     (run_dir / "analysis.json").write_text(json.dumps(_jsonable(summary), indent=1))
     info = dict(r["info"], analysis=_jsonable(summary))  # results.json also carries the fits
     (run_dir / "results.json").write_text(json.dumps(info, indent=1))
-    return dict(summary=_jsonable(summary), modes=a, patch=p, linear=lin, results=r)
+    return dict(summary=_jsonable(summary), modes=a, patch=p, patch_sizes=patches, baselines=base,
+                linear=base["one-layer"], results=r)

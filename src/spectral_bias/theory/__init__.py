@@ -6,7 +6,7 @@ Importing this subpackage never imports torch.
 
 # --- linear-denoiser theory (issue 3: optimal denoiser, one-layer dynamics, generated variance, fits) ---
 from .emergence import EmergenceResult, PowerLawFit, emergence_threshold, emergence_time, fit_power_law, gray_zone_mask
-from .generated import generated_variance_quadrature, log_generated_variance_quadrature
+from .generated import generated_variance_quadrature, heun_generated_variance, log_generated_variance_quadrature
 from .kl import kl_divergence
 from .matrix import affine_dynamics, affine_rate_matrix, one_layer_weight_matrix, secular_rates
 from .one_layer import (
@@ -48,6 +48,7 @@ __all__ = [
     "generated_variance_converged",
     "generated_variance_quadrature",
     "gray_zone_mask",
+    "heun_generated_variance",
     "kl_divergence",
     "log_generated_variance_quadrature",
     "loss_floor",

@@ -1,0 +1,78 @@
+"""The linear null models of experiments.analysis, checked against the networks' own machinery: an EDM-wrapped
+torch module whose per-mode weight is the linear model's, sampled with nets.heun_sample on the run's schedule,
+must generate the baseline's variances (same preconditioning, same sampler, same end point)."""
+import numpy as np
+import pytest
+import torch
+
+from spectral_bias import theory
+from spectral_bias.experiments import load_config
+from spectral_bias.experiments.analysis import baseline_analyses, crossing_summary, emergence_analysis, \
+    linear_theory_analysis
+from spectral_bias.nets import EDMPrecond, edm_sigma_steps, heun_sample
+
+
+class LinearBackbone(torch.nn.Module):
+    """F such that c_skip x + c_out F(c_in x, c_noise) = w(σ) x per coordinate, w from the linear theory."""
+
+    def __init__(self, lam, tau, sigma_data=0.5):
+        super().__init__()
+        self.lam, self.tau, self.sd = np.asarray(lam), tau, sigma_data
+
+    def forward(self, x_in, c_noise):
+        sigma = float(torch.exp(4 * c_noise.double()).reshape(-1)[0])
+        c_skip, c_out, c_in = theory.edm_preconditioning(sigma, sigma_data=self.sd)
+        w = theory.preconditioned_weight(self.lam, sigma, self.tau, sigma_data=self.sd)
+        return x_in * torch.as_tensor((w - c_skip) / (c_out * c_in), dtype=x_in.dtype)
+
+
+@pytest.mark.parametrize("preset", ["paper-gaussian128-mlp", "mid-patches-cnn-wide"])
+def test_edm_baseline_is_what_the_runs_sampler_generates(preset):
+    cfg = load_config(preset)
+    lam = np.geomspace(3.0, 1e-3, 6)
+    base = linear_theory_analysis(lam, model="edm-preconditioned", sigma_min=cfg.eval.sigma_min,
+                                  sigma_max=cfg.eval.sigma_max, sampler_steps=cfg.eval.sampler_steps,
+                                  rho=cfg.eval.rho, p_mean=cfg.train.P_mean, p_std=cfg.train.P_std,
+                                  sigma_data=cfg.model.sigma_data, rel_floor=0.0, n_times=20)
+    sig = edm_sigma_steps(cfg.eval.sampler_steps, cfg.eval.sigma_min, cfg.eval.sigma_max, cfg.eval.rho)
+    for i in (0, 8, 14, 20):  # τ = 0 (the untrained, c_skip-only denoiser) and three training times
+        model = EDMPrecond(LinearBackbone(lam, base["times"][i]), cfg.model.sigma_data).double()
+        # the sampler is linear: a unit start per mode gives σ_0 Π g exactly (no sampling noise)
+        out = heun_sample(model, torch.ones(1, lam.size, dtype=torch.float64), sig).numpy()[0]
+        np.testing.assert_allclose(out**2, base["gen_var"][i], rtol=1e-9)
+
+
+def test_one_layer_baseline_is_prop_4_2_and_recovers_alpha_one():
+    lam = np.geomspace(10, 1e-3, 30)
+    b = linear_theory_analysis(lam, model="one-layer", q=0.1, rel_floor=0.0)
+    np.testing.assert_allclose(b["gen_var"], theory.one_layer_generated_variance(
+        lam[None, :], b["times"][:, None], eta=1.0, q=0.1), rtol=1e-12)
+    # Chapter 5: at Q = 0.1 every mode grows and the geometric criterion reads α ≈ 1 (0.98 … 1.02 there)
+    f = b["geometric"]["fits"]["gray-zone"]["increasing"]
+    assert 0.95 < f["alpha"] < 1.06 and b["geometric"]["fits"]["gray-zone"]["decreasing"] is None
+
+
+def test_baselines_use_the_runs_protocol():
+    cfg = load_config("paper-gaussian128-mlp").to_dict()
+    cfg["train"]["P_mean"], cfg["eval"]["sampler_steps"] = 0.5, 7
+    lam = np.array([2.0, 0.5, 0.01])
+    b = baseline_analyses(lam, cfg)
+    assert set(b) == {"edm-preconditioned", "one-layer"}
+    sig = theory.edm_sigma_schedule(7, append_zero=True)
+    ref = theory.heun_generated_variance(theory.preconditioned_weight, lam[None, :], b["edm-preconditioned"]["times"][:, None],
+                                         sig, p_mean=0.5)
+    np.testing.assert_allclose(b["edm-preconditioned"]["gen_var"], ref, rtol=1e-12)
+    with pytest.raises(ValueError, match="model must be one of"):
+        linear_theory_analysis(lam, model="two-layer")
+
+
+def test_crossing_summary_counts_censored_modes():
+    t = np.linspace(0, 1, 50)
+    lam = np.array([1.0, 0.5, 0.2, 0.1])
+    k = np.array([40.0, 20.0, 2.0, 0.5])  # the last two are still far from their target at t = 1
+    traj = lam[None, :] + (1e-2 - lam[None, :]) * np.exp(-k[None, :] * t[:, None])
+    an = emergence_analysis(t, traj, lam, smooth=None, n_boot=10)
+    c = crossing_summary(an)["geometric"]
+    # geometric threshold sqrt(0.01 λ): crossed when e^{-k t} <= (λ - sqrt(0.01 λ))/(λ - 0.01): k t >= ~0.1-0.4
+    expected = np.sum(k * 1.0 >= -np.log((lam - np.sqrt(0.01 * lam)) / (lam - 0.01)))
+    assert c["n_modes"] == 4 and c["n_increasing"] == 4 and c["n_crossed"] == expected
