@@ -76,3 +76,22 @@ def test_crossing_summary_counts_censored_modes():
     # geometric threshold sqrt(0.01 λ): crossed when e^{-k t} <= (λ - sqrt(0.01 λ))/(λ - 0.01): k t >= ~0.1-0.4
     expected = np.sum(k * 1.0 >= -np.log((lam - np.sqrt(0.01 * lam)) / (lam - 0.01)))
     assert c["n_modes"] == 4 and c["n_increasing"] == 4 and c["n_crossed"] == expected
+
+
+def test_conv_theory_analysis_measures_the_circulant_model_in_the_given_basis():
+    from spectral_bias.experiments.analysis import conv_theory_analysis
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((300, 1, 4, 4)).cumsum(2)
+    cfg = load_config("mid-patches-cnn-narrow").to_dict()
+    lam = np.linspace(2.0, 1.0, 16)  # targets only; the basis is the pixel basis
+    out = conv_theory_analysis(x, lam, np.eye(16), cfg, patch_sizes=(3,), n_times=12)
+    lam_f = theory.fourier_variances_from_samples(x[:, 0])
+    sig = theory.edm_sigma_schedule(cfg["eval"]["sampler_steps"], append_zero=True)
+    t = out["circulant"]["times"]
+    gv_f = theory.heun_generated_variance(theory.preconditioned_weight, lam_f.ravel()[None, :], t[:, None], sig,
+                                          eta=16.0)
+    # along a pixel e_i, |F^* e_i|^2 = 1/N at every frequency: the pixel variance is the mean Fourier variance
+    np.testing.assert_allclose(out["circulant"]["gen_var"], np.repeat(gv_f.mean(1)[:, None], 16, 1), rtol=1e-10)
+    assert set(out) == {"patch3", "circulant"} and "own_limit" in out["patch3"]
+    with pytest.raises(ValueError, match="grey"):
+        conv_theory_analysis(np.zeros((5, 3, 4, 4)), lam, np.eye(16), cfg)

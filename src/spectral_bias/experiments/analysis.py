@@ -16,7 +16,7 @@ from .. import theory
 from .train import load_results
 
 __all__ = ["emergence_analysis", "linear_theory_analysis", "baseline_analyses", "crossing_summary", "analyze_run",
-           "BASELINES"]
+           "BASELINES", "conv_theory_analysis"]
 
 BASELINES = ("edm-preconditioned", "one-layer")
 
@@ -31,9 +31,10 @@ def _fit_or_none(lam, tau, **kw):
 
 
 def emergence_analysis(times, gen_var, eigenvalues, *, criteria=("geometric", "harmonic"), smooth=1.0,
-                       rel_floor=1e-4, n_boot=1000, seed=0) -> dict:
+                       rel_floor=1e-4, n_boot=1000, seed=0, targets=None) -> dict:
     """Emergence times and branch-wise power-law fits for trajectories gen_var (T, d) at times (T,) against
-    the data variances eigenvalues (d,).
+    the data variances eigenvalues (d,). ``targets`` (d,): the values the thresholds aim at (default: the
+    eigenvalues, as for networks; a model that converges elsewhere may use its own limit).
 
     Modes with λ_k <= rel_floor · λ_max (numerically empty directions, e.g. constant MNIST border pixels) are
     skipped. τ* is computed on trajectories smoothed with a Gaussian filter of width ``smooth`` snapshots (the
@@ -48,12 +49,13 @@ def emergence_analysis(times, gen_var, eigenvalues, *, criteria=("geometric", "h
     modes = np.flatnonzero(lam > rel_floor * lam.max())
     traj = np.clip(G[:, modes].T, 1e-12, None)
     lm = lam[modes]
+    tg = lm if targets is None else np.asarray(targets, dtype=float)[modes]
     out = {"modes": modes}
     for crit in criteria:
-        em = theory.emergence_time(times, traj, lm, criterion=crit, smooth=smooth)
+        em = theory.emergence_time(times, traj, tg, criterion=crit, smooth=smooth)
         fits = {}
         for rule in ("gray-zone", "authors"):
-            kw = dict(exclude=rule, target=lm, n_boot=n_boot, seed=seed)
+            kw = dict(exclude=rule, target=tg, n_boot=n_boot, seed=seed)
             kw.update(initial=traj[:, 0]) if rule == "gray-zone" else kw.update(trajectories=traj, smooth=smooth)
             fits[rule] = {b: _fit_or_none(lm, np.where(em.direction == b, em.tau_star, np.nan), **kw)
                           for b in ("increasing", "decreasing")}
@@ -105,6 +107,49 @@ def baseline_analyses(eigenvalues, config: dict) -> dict:
                 sigma_data=m["sigma_data"]),
             "one-layer": linear_theory_analysis(eigenvalues, model="one-layer", sigma_min=e["sigma_min"],
                                                 sigma_max=e["sigma_max"])}
+
+
+def conv_theory_analysis(images, eigenvalues, eigenvectors, config: dict, *, patch_sizes=(3, 5, 7),
+                         circulant: bool = True, n_times: int = 160, rel_floor: float = 1e-4) -> dict:
+    """Convolutional linear theories trained and sampled under the networks' protocol, measured in the image
+    eigenbasis and fitted exactly like a network run (chapter 10).
+
+    For each local P x P filter (Prop. 5.4, ``theory.patch_gains_preconditioned``) and the full-width circular
+    filter (Prop. 5.3, ``theory.circulant_gains_preconditioned``), with the Fourier variances of ``images``
+    ((n, 1, H, W) or (n, H, W), grey): the Heun sampler of the run's config generates the stationary spectrum
+    ``theory.heun_generated_variance_from_gains``; its variance along each data eigenvector u_k
+    (``theory.basis_variances_from_fourier``) is then analysed with :func:`emergence_analysis` against λ_k.
+    Times: a log grid from 1e-4/(N λ_max) to 1e4/λ_min (plus 0). Returns {"patch3": analysis, ..., "circulant":
+    analysis}, each with "times" and "gen_var" (T, d). Raises ValueError for multi-channel images."""
+    x = np.asarray(images, dtype=float)
+    if x.ndim == 4:
+        if x.shape[1] != 1:
+            raise ValueError(f"images must be grey (n, 1, H, W), got {x.shape}")
+        x = x[:, 0]
+    if x.ndim != 3:
+        raise ValueError(f"images must have shape (n, 1, H, W) or (n, H, W), got {x.shape}")
+    lam_f = theory.fourier_variances_from_samples(x)
+    lam = np.asarray(eigenvalues, dtype=float)
+    U = np.asarray(eigenvectors, dtype=float)
+    N = lam_f.size
+    e, t, m = config["eval"], config["train"], config["model"]
+    sig = theory.edm_sigma_schedule(int(e["sampler_steps"]), e["sigma_min"], e["sigma_max"], e["rho"],
+                                    append_zero=True)
+    edm = dict(p_mean=t["P_mean"], p_std=t["P_std"], sigma_data=m["sigma_data"])
+    lm = lam[lam > rel_floor * lam.max()]
+    times = np.concatenate([[0.0], np.geomspace(1e-4 / (N * lm.max()), 1e4 / lm.min(), n_times)])
+    models = {f"patch{P}": (lambda s, P=P: theory.patch_gains_preconditioned(lam_f, P, s, times, **edm))
+              for P in patch_sizes}
+    if circulant:
+        models["circulant"] = lambda s: theory.circulant_gains_preconditioned(lam_f, s, times, **edm)
+    out = {}
+    for name, gains in models.items():
+        gv = theory.basis_variances_from_fourier(theory.heun_generated_variance_from_gains(gains, sig), U)
+        an = emergence_analysis(times, gv, lam, smooth=None, rel_floor=rel_floor)
+        an.update(times=times, gen_var=gv,
+                  own_limit=emergence_analysis(times, gv, lam, smooth=None, rel_floor=rel_floor, targets=gv[-1]))
+        out[name] = an
+    return out
 
 
 def crossing_summary(an: dict) -> dict:

@@ -6,7 +6,12 @@ Importing this subpackage never imports torch.
 
 # --- linear-denoiser theory (issue 3: optimal denoiser, one-layer dynamics, generated variance, fits) ---
 from .emergence import EmergenceResult, PowerLawFit, emergence_threshold, emergence_time, fit_power_law, gray_zone_mask
-from .generated import generated_variance_quadrature, heun_generated_variance, log_generated_variance_quadrature
+from .generated import (
+    generated_variance_quadrature,
+    heun_generated_variance,
+    heun_generated_variance_from_gains,
+    log_generated_variance_quadrature,
+)
 from .kl import kl_divergence
 from .matrix import affine_dynamics, affine_rate_matrix, one_layer_weight_matrix, secular_rates
 from .one_layer import (
@@ -49,6 +54,7 @@ __all__ = [
     "generated_variance_quadrature",
     "gray_zone_mask",
     "heun_generated_variance",
+    "heun_generated_variance_from_gains",
     "kl_divergence",
     "log_generated_variance_quadrature",
     "loss_floor",
@@ -86,6 +92,8 @@ from .flow_matching import (  # noqa: E402
     flow_matching_weight,
 )
 from .convolution import (  # noqa: E402
+    basis_variances_from_fourier,
+    circulant_gains_preconditioned,
     circulant_generated_variance,
     circulant_weight,
     fourier_variances,
@@ -93,6 +101,7 @@ from .convolution import (  # noqa: E402
     patch_covariance,
     patch_filter,
     patch_gains,
+    patch_gains_preconditioned,
     patch_generated_variance,
     patch_offsets,
     shift_averaged_covariance,
@@ -122,6 +131,8 @@ __all__ += [
     "edm_preconditioning",
     "preconditioned_generated_variance",
     "preconditioned_weight",
+    "basis_variances_from_fourier",
+    "circulant_gains_preconditioned",
     "circulant_generated_variance",
     "circulant_weight",
     "fourier_variances",
@@ -129,6 +140,7 @@ __all__ += [
     "patch_covariance",
     "patch_filter",
     "patch_gains",
+    "patch_gains_preconditioned",
     "patch_generated_variance",
     "patch_offsets",
     "shift_averaged_covariance",

@@ -25,6 +25,7 @@ import numpy as np
 from ._deep_inputs import as_float, check_positive_scalar, check_sigma_range
 from .generated import _gauss_legendre_log_sigma
 from .one_layer import one_layer_generated_variance, one_layer_weight
+from .weighting import P_MEAN, P_STD, SIGMA_DATA, preconditioned_weight
 
 __all__ = [
     "fourier_variances",
@@ -37,6 +38,9 @@ __all__ = [
     "patch_filter",
     "patch_gains",
     "patch_generated_variance",
+    "circulant_gains_preconditioned",
+    "patch_gains_preconditioned",
+    "basis_variances_from_fourier",
 ]
 
 
@@ -244,3 +248,56 @@ def patch_generated_variance(lam_f, patch, tau, *, eta=1.0, q=0.0, sigma_min=0.0
     integral = dx.sum() - np.einsum("m,tmk->tk", dx, per_dir) @ dir_gain
     integral = integral.reshape(tau.shape + lam_f.shape)
     return np.exp(2 * np.log(smax) - 2 * integral)
+
+
+def circulant_gains_preconditioned(lam_f, sigma, tau, *, eta=1.0, p_mean=P_MEAN, p_std=P_STD, sigma_data=SIGMA_DATA):
+    """Gains of a full-width circular convolution trained under the EDM protocol (chapters 8 and 10): inside EDM
+    preconditioning, with EDM loss weighting and log-normal σ sampling, from a zero inner filter. As
+    :func:`circulant_weight` with initial gain c_skip(σ) and learning rate N η_eff(σ) (``theory.weighting``):
+    ``preconditioned_weight(lamF_k, σ, τ, eta=N η)``. sigma and tau scalars or broadcastable arrays; returns
+    shape broadcast(sigma, tau) + lam_f.shape."""
+    lam_f = _check_lam_f(lam_f)
+    sigma = as_float(sigma, "sigma", min_value=0.0, strict=True)
+    tau = as_float(tau, "tau", min_value=0.0)
+    eta = check_positive_scalar(eta, "eta")
+    ex = (Ellipsis,) + (None,) * lam_f.ndim
+    return preconditioned_weight(lam_f, sigma[ex], tau[ex], eta=eta * lam_f.size, p_mean=p_mean, p_std=p_std,
+                                 sigma_data=sigma_data)
+
+
+def patch_gains_preconditioned(lam_f, patch, sigma, tau, *, eta=1.0, p_mean=P_MEAN, p_std=P_STD,
+                               sigma_data=SIGMA_DATA):
+    """Per-Fourier-mode gains of a local P x P patch filter trained under the EDM protocol (chapters 8 and 10).
+
+    Prop. 5.4 with the chapter-8 re-parametrisation: every patch eigen-direction j (eigenvalue mu_j of
+    Sigma_patch) follows ``preconditioned_weight(mu_j, σ, τ, eta=N η)``, i.e. starts at c_skip(σ) (the identity
+    filter times c_skip) and learns at N η_eff(σ)(mu_j + σ²). Gains = DFT of the zero-padded taps. sigma and tau
+    scalars or broadcastable arrays; returns shape broadcast(sigma, tau) + lam_f.shape."""
+    lam_f, offs = _patch_setup(lam_f, patch)
+    sigma = as_float(sigma, "sigma", min_value=0.0, strict=True)
+    tau = as_float(tau, "tau", min_value=0.0)
+    eta = check_positive_scalar(eta, "eta")
+    mu, V, a = _patch_eigen(lam_f, patch)
+    per_dir = preconditioned_weight(mu, sigma[..., None], tau[..., None], eta=eta * lam_f.size, p_mean=p_mean,
+                                    p_std=p_std, sigma_data=sigma_data)
+    return _gains_from_taps((per_dir * a) @ V.T, offs, lam_f.shape)
+
+
+def basis_variances_from_fourier(gen_var_f, basis):
+    """Variance along each column u_k of ``basis`` of the stationary Gaussian F diag(gen_var_f) F^* (the
+    distribution a circular convolution generates): u_k^T Sigma u_k = sum_f gen_var_f |(F^* u_k)_f|^2.
+    Used to measure convolutional theories in the image eigenbasis, exactly as the networks are (chapter 10).
+
+    gen_var_f: (..., H, W) or (..., N) Fourier variances; basis: (d, m) with d = H W (row-major flattening).
+    Returns (..., m). Raises ValueError on a size mismatch."""
+    g = as_float(gen_var_f, "gen_var_f", min_value=0.0)
+    U = as_float(basis, "basis")
+    if U.ndim != 2:
+        raise ValueError(f"basis must be a (d, m) matrix, got shape {U.shape}")
+    shape = g.shape[-2:] if g.ndim >= 2 and int(np.prod(g.shape[-2:])) == U.shape[0] else g.shape[-1:]
+    d = int(np.prod(shape))
+    if d != U.shape[0]:
+        raise ValueError(f"gen_var_f's last axes {g.shape} do not match basis rows {U.shape[0]}")
+    spec = np.fft.fftn(U.T.reshape((-1,) + shape), axes=tuple(range(1, len(shape) + 1)))
+    power = (np.abs(spec) ** 2 / d).reshape(U.shape[1], d)  # |F^* u_k|^2 per frequency (unitary DFT)
+    return g.reshape(g.shape[: g.ndim - len(shape)] + (d,)) @ power.T

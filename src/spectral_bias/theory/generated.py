@@ -18,7 +18,8 @@ from scipy import integrate
 
 from .validation import check_choice, check_nonnegative, check_sigma_range, check_times
 
-__all__ = ["generated_variance_quadrature", "log_generated_variance_quadrature", "heun_generated_variance"]
+__all__ = ["generated_variance_quadrature", "log_generated_variance_quadrature", "heun_generated_variance",
+           "heun_generated_variance_from_gains"]
 
 
 def _gauss_legendre_log_sigma(sigma_min, sigma_max, n_panels, n_per_panel):
@@ -107,16 +108,24 @@ def heun_generated_variance(weight_fn, lam, tau, sigmas, **weight_kwargs):
     """
     lam = check_nonnegative(lam, "lam")
     tau = check_times(tau, "tau")
+    lam, tau = np.broadcast_arrays(lam, tau)
+    return heun_generated_variance_from_gains(lambda s: weight_fn(lam, s, tau, **weight_kwargs), sigmas)
+
+
+def heun_generated_variance_from_gains(gain_fn, sigmas):
+    """The recursion of :func:`heun_generated_variance` for any denoiser that is diagonal in a fixed orthonormal
+    basis: ``gain_fn(sigma)`` returns the per-direction gains (any shape, e.g. Fourier gains of a convolution,
+    chapter 10), and the result is the generated variance of each direction, same shape.
+    Raises ValueError for a bad schedule (see :func:`heun_generated_variance`)."""
     sig = check_nonnegative(sigmas, "sigmas")
     if sig.ndim != 1 or sig.size < 2 or np.any(np.diff(sig) >= 0) or np.any(sig[:-1] <= 0):
         raise ValueError("sigmas must be a 1-D strictly decreasing array of noise levels, positive except a last 0")
-    lam, tau = np.broadcast_arrays(lam, tau)
-    log_var = np.full(lam.shape, 2.0 * np.log(sig[0]))
+    log_var = 2.0 * np.log(sig[0])
     for s, s_next in zip(sig[:-1], sig[1:]):
-        a = (1.0 - weight_fn(lam, s, tau, **weight_kwargs)) / s
+        a = (1.0 - np.asarray(gain_fn(s), dtype=float)) / s
         if s_next > 0:
             h = s_next - s
-            b = (1.0 - weight_fn(lam, s_next, tau, **weight_kwargs)) / s_next
+            b = (1.0 - np.asarray(gain_fn(s_next), dtype=float)) / s_next
             g = 1.0 + 0.5 * h * (a + b * (1.0 + h * a))
         else:
             g = 1.0 - s * a
