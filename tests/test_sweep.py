@@ -1,0 +1,49 @@
+"""The budgeted sweep (the GPU-lease command), end to end on a CPU with tiny presets: a budget too short stops
+cleanly, the same command then finishes every run, and finished runs are not repeated."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from spectral_bias.experiments.sweep import run_sweep, smoke_config
+
+ROOT = Path(__file__).resolve().parents[1]
+PRESETS = ["paper-gaussian512-mlp", "paper-patches-cnn-narrow"]
+
+
+def test_smoke_configs_are_tiny_versions_of_the_presets():
+    for name in PRESETS:
+        d = smoke_config(name)
+        assert d["name"] == name and d["train"]["steps"] <= 10 and d["train"]["checkpoint_every"] == 1
+
+
+def test_sweep_stops_at_the_budget_then_resumes_to_completion(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "PYTHON": sys.executable}
+    cmd = ["bash", str(ROOT / "scripts" / "gpu_sweep.sh"), *PRESETS, "--smoke", "--out", str(tmp_path)]
+    r = subprocess.run(cmd + ["--budget-min", "0.1"], capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    first = json.loads((tmp_path / "sweep_summary.json").read_text())
+    assert first[0]["state"].startswith("stopped at the budget") and first[1]["state"].startswith("not started")
+    r = subprocess.run(cmd + ["--budget-min", "3"], capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    second = json.loads((tmp_path / "sweep_summary.json").read_text())
+    assert [row["state"] for row in second] == ["done", "done"]
+    for name in PRESETS:
+        info = json.loads((tmp_path / name / "results.json").read_text())
+        assert info["timings"]["steps_per_s"] > 0 and info["timings"]["samples_per_s"] > 0
+    rows = run_sweep(PRESETS, tmp_path, budget_s=60, smoke=True)
+    assert [row["state"] for row in rows] == ["already done", "already done"]
+    assert "steps_per_s" in r.stdout and "paper-patches-cnn-narrow" in r.stdout
+
+
+def test_bad_sweep_arguments():
+    with pytest.raises(ValueError, match="budget"):
+        run_sweep(PRESETS, "unused", budget_s=0)
+    with pytest.raises(ValueError, match="unknown preset"):
+        run_sweep(["paper-nope"], "unused", budget_s=10)
+    r = subprocess.run([sys.executable, "-m", "spectral_bias.experiments.sweep", "paper-nope"], capture_output=True,
+                       text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")}, timeout=120)
+    assert r.returncode == 2 and r.stderr.startswith("error: unknown preset") and "Traceback" not in r.stderr
