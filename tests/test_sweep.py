@@ -20,17 +20,26 @@ def test_smoke_configs_are_tiny_versions_of_the_presets():
         assert d["name"] == name and d["train"]["steps"] <= 10 and d["train"]["checkpoint_every"] == 1
 
 
-def test_sweep_stops_at_the_budget_then_resumes_to_completion(tmp_path):
+def test_sweep_stops_at_the_budget_and_resumes(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "PYTHON": sys.executable}
-    cmd = ["bash", str(ROOT / "scripts" / "gpu_sweep.sh"), *PRESETS, "--smoke", "--out", str(tmp_path)]
-    r = subprocess.run(cmd + ["--budget-min", "0.1"], capture_output=True, text=True, env=env, timeout=300)
+    cmd = ["bash", str(ROOT / "scripts" / "gpu_sweep.sh"), *PRESETS, "--smoke", "--smoke-steps", "1000000",
+           "--out", str(tmp_path), "--budget-min", "0.3"]
+    for attempt in (1, 2):  # a run far longer than the budget: stopped, later resumed from its checkpoint
+        r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+        assert r.returncode == 0, r.stderr
+        rows = json.loads((tmp_path / "sweep_summary.json").read_text())
+        assert rows[0]["state"] == "stopped at the budget (resumable)", rows
+        assert rows[0]["resumed"] == (attempt == 2) and rows[1]["state"].startswith("not started")
+        assert not (tmp_path / PRESETS[0] / "results.json").exists()
+
+
+def test_sweep_finishes_every_run_and_skips_finished_ones(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "PYTHON": sys.executable}
+    r = subprocess.run(["bash", str(ROOT / "scripts" / "gpu_sweep.sh"), *PRESETS, "--smoke", "--out", str(tmp_path),
+                        "--budget-min", "3"], capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 0, r.stderr
-    first = json.loads((tmp_path / "sweep_summary.json").read_text())
-    assert first[0]["state"].startswith("stopped at the budget") and first[1]["state"].startswith("not started")
-    r = subprocess.run(cmd + ["--budget-min", "3"], capture_output=True, text=True, env=env, timeout=300)
-    assert r.returncode == 0, r.stderr
-    second = json.loads((tmp_path / "sweep_summary.json").read_text())
-    assert [row["state"] for row in second] == ["done", "done"]
+    rows = json.loads((tmp_path / "sweep_summary.json").read_text())
+    assert [row["state"] for row in rows] == ["done", "done"]
     for name in PRESETS:
         info = json.loads((tmp_path / name / "results.json").read_text())
         assert info["timings"]["steps_per_s"] > 0 and info["timings"]["samples_per_s"] > 0

@@ -34,9 +34,9 @@ DEFAULT_PRESETS = ("paper-gaussian512-mlp", "paper-gaussian256-mlp", "paper-gaus
 GRACE_S = 60
 
 
-def smoke_config(name: str) -> dict:
-    """A preset shrunk to seconds (same data, architecture kind and measurement path; tiny sizes and steps,
-    a checkpoint every step), for testing the sweep itself on a CPU."""
+def smoke_config(name: str, steps: int = 6) -> dict:
+    """A preset shrunk to seconds (same data, architecture kind and measurement path; tiny sizes, ``steps``
+    training steps, a checkpoint every step), for testing the sweep itself on a CPU."""
     d = load_config(name).to_dict()
     d["name"] = name
     d["data"]["n_train"] = min(d["data"]["n_train"], 256)
@@ -46,7 +46,7 @@ def smoke_config(name: str) -> dict:
         d["data"]["resolution"] = 8
     d["model"].update(nlayers=2, nhidden=16, time_embed_dim=8, base_channels=4, channel_mult=[1, 2],
                       attn_resolutions=[])
-    d["train"].update(steps=6, batch_size=8, checkpoint_every=1)
+    d["train"].update(steps=int(steps), batch_size=8, checkpoint_every=1)
     d["eval"].update(n_snapshots=3, n_samples=16, batch_size=16, sampler_steps=3, n_show=2, n_show_snapshots=2,
                      patch_size=min(d["eval"]["patch_size"], 4), patch_stride=2, extra_patch_sizes=[])
     return d
@@ -130,7 +130,7 @@ def _run_one(name: str, cfg_arg: str, out: Path, deadline: float, device: str, l
 
 
 def run_sweep(presets=DEFAULT_PRESETS, out_root: str | Path = "runs/sweep", *, budget_s: float = 540.0,
-              device: str = "auto", smoke: bool = False, log=sys.stdout) -> list[dict]:
+              device: str = "auto", smoke: bool = False, smoke_steps: int = 6, log=sys.stdout) -> list[dict]:
     """Run ``presets`` in order in ``out_root/<preset>/`` until ``budget_s`` seconds have passed (see the module
     docstring). Finished runs are skipped. Returns one row per preset (state, wall time, speeds, memory).
     Raises ValueError for an unknown preset, a non-positive budget, or data that is missing (naming the command
@@ -159,7 +159,7 @@ def run_sweep(presets=DEFAULT_PRESETS, out_root: str | Path = "runs/sweep", *, b
         cfg_arg = name
         if smoke:
             cfg_arg = str(out / "smoke_config.json")
-            Path(cfg_arg).write_text(json.dumps(smoke_config(name), indent=1))
+            Path(cfg_arg).write_text(json.dumps(smoke_config(name, smoke_steps), indent=1))
         rows.append(_run_one(name, cfg_arg, out, deadline, device, log))
     return rows
 
@@ -178,10 +178,11 @@ def main(argv=None) -> int:
     p.add_argument("--out", default="runs/sweep")
     p.add_argument("--device", default="auto")
     p.add_argument("--smoke", action="store_true", help="tiny versions of the presets (tests the sweep on a CPU)")
+    p.add_argument("--smoke-steps", type=int, default=6, help="training steps of each smoke run (default 6)")
     args = p.parse_args(argv)
     try:
         rows = run_sweep(args.presets, args.out, budget_s=args.budget_min * 60, device=args.device,
-                         smoke=args.smoke)
+                         smoke=args.smoke, smoke_steps=args.smoke_steps)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
