@@ -9,8 +9,9 @@ What counts as prose: the page's article text without code cells and their outpu
 values, cross-references (chapter, figure, equation, proposition numbers are links), citations, the bibliography,
 the API reference's signatures and docstrings (``dl.py``), and exercises with their solutions (their numbers are what
 the reader is asked to compute; ``spectral_bias.exercises`` checks them). Inline and display maths is checked only where it states
-a result: a decimal number after ``=`` or ``\\approx`` (``$\\lamgen(0)=3.3\\times10^{-5}$``); the rest of the maths
-(exponents, coefficients, 2 in ``2\\eta``) is part of the formulas.
+a result: a decimal number after ``=`` or ``\\approx`` (``$\\lamgen(0)=3.3\\times10^{-5}$``); or where the whole
+expression is a decimal number (``$0.16$``); the rest of the maths (exponents, coefficients, 2 in ``2\\eta``) is part
+of the formulas.
 
 A prose number is *shown* if some shown number rounds to it at the precision it is written with (``0.16`` matches a
 printed ``0.1637``; a percentage also matches a printed fraction). Not checked, by design:
@@ -57,7 +58,8 @@ SHOWN_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?![\d.])|\d[\d_]*(?:\.\d*)?(?:[eE
 SHAPE = re.compile(r"\d+\s*[×x]\s*\d+(?:\s*[×x]\s*\d+)?")
 VERSION = re.compile(r"\d+\.\d+\.\d+|(?:Python|CC BY(?:-[A-Z]+)*|PyTorch|torch|NumPy|Jupyter Book|Sphinx|MathJax|"
                      r"version)\s*\d+(?:\.\d+)*")
-MATH_RESULT = re.compile(r"(?:=|\\approx|≈|\\simeq)\s*(\d+\.\d+)(?:\s*\\times\s*10\^\{?(-?\d+)\}?)?")
+MATH_RESULT = re.compile(r"(?:=|\\approx|≈|\\simeq|^)\s*(\d+\.\d+)(?:\s*\\times\s*10\^\{?(-?\d+)\}?)?\s*$|"
+                         r"(?:=|\\approx|≈|\\simeq)\s*(\d+\.\d+)(?:\s*\\times\s*10\^\{?(-?\d+)\}?)?")
 
 
 def _value(token: str) -> tuple[float, int]:
@@ -106,8 +108,9 @@ def prose_candidates(text: str):
 
 def math_candidates(tex: str):
     """(token, value, significant digits after the first) for results stated in maths: '= 3.3\\times10^{-5}'."""
+    tex = re.sub(r"^\\[(\[]|\\[)\]]$", "", tex.strip()).strip()  # MathJax delimiters \( \) and \[ \]
     for m in MATH_RESULT.finditer(tex):
-        mant, exp = m.group(1), m.group(2)
+        mant, exp = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
         value = float(mant) * (10 ** int(exp) if exp else 1)
         yield m.group(0), value, len(mant.split(".")[1]), exp is not None
 
@@ -198,6 +201,7 @@ def test_rules_flag_a_typed_number_and_accept_shown_ones():
     assert unshown_numbers([], [r"\hat\lambda(0)=3.3\times10^{-5}"], [3.27e-5], False) == []
     assert [t for t, _ in unshown_numbers([], [r"\hat\lambda(0)=3.3\times10^{-5}"], [4.1e-5], False)] != []
     assert unshown_numbers([], [r"\sigma_d = 0.5"], [], False) == []  # an EDM constant
+    assert [t for t, _ in unshown_numbers([], [r"\(0.16\)", r"2\eta\lambda_k"], [0.1], False)] == ["0.16"]
 
 
 def test_page_parts_strip_code_outputs_citations_and_read_glue():
