@@ -9,6 +9,9 @@ K = lam/(lam + sigma^2) the optimal (ridge) weight of the mode:
   L = 1 is the one-layer exponential (eq. 7), L = 2 is logistic at rate 4*eta*lam (half the P P^T rate),
   L >= 3 has an implicit solution that we invert numerically (hypergeometric antiderivative + Newton).
 
+The decay curve that every shrinking mode of the symmetric two-layer model follows before it settles (the
+lam -> 0 limit of its generated variance) is :func:`two_layer_decay_curve` (derived in chapter 6 of the book).
+
 Notation: lam (lambda_k) data variance of the mode, sigma noise level, tau training time, eta learning rate,
 q initial value of the (total) per-mode weight, gen_var the generated variance hat-lambda_k.
 """
@@ -28,6 +31,7 @@ from .one_layer import one_layer_generated_variance, one_layer_weight
 __all__ = [
     "two_layer_weight",
     "two_layer_generated_variance",
+    "two_layer_decay_curve",
     "deep_linear_weight",
     "deep_linear_generated_variance",
     "deep_linear_rate",
@@ -124,6 +128,49 @@ def two_layer_generated_variance(lam, tau, *, eta=1.0, q, sigma_min=0.002, sigma
     smin, smax = check_sigma_range(sigma_min, sigma_max)
     check_broadcastable(lam=lam, tau=tau, q=q)
     return np.exp(_logistic_log_gen_var(lam, tau, q, 8.0 * eta, smin, smax))
+
+
+def two_layer_decay_curve(tau, *, eta=1.0, q, sigma_min=0.002, sigma_max=80.0):
+    """The common decay curve of shrinking modes of the symmetric two-layer denoiser W = P P^T (book, chapter 6).
+
+    The lam -> 0 limit of the two-layer generated variance (eq. ``eq-two-layer-decay`` of chapter 6, from
+    Prop. 5.1 of Wang & Pehlevan 2025 / eq. ``eq-two-layer-genvar``): with lam -> 0 the logistic weight becomes
+    w(s, tau) = q/(1 + 8 eta q tau s^2), and the PF-ODE integral gives, exactly,
+
+        gen_var(tau) = sigma_max^2 (sigma_min/sigma_max)^{2(1-q)}
+                       * [(1 + 8 eta q tau sigma_min^2)/(1 + 8 eta q tau sigma_max^2)]^q.
+
+    A mode with variance lam follows this curve while 8 eta lam tau << 1 and leaves it to settle at lam.
+    In the window 8 eta q tau sigma_min^2 << 1 << 8 eta q tau sigma_max^2 it is the power law
+    sigma_min^{2(1-q)} (8 eta q tau)^{-q}; for q = 1 that is 1/(8 eta tau). Compare the one-layer curve
+    sigma_min^{2(1-q)} (2 e^gamma eta tau)^{-q} (:func:`spectral_bias.theory.contraction_transient_variance`,
+    chapters 4, 5 and 8): the same power tau^{-q} (so the same geometric-criterion exponent 1/(2q) for the
+    decreasing branch) but a different prefactor, (8 q)^{-q} instead of (2 e^gamma)^{-q}.
+
+    Parameters
+    ----------
+    tau : array_like >= 0, training time(s); broadcast with q.
+    eta : float > 0, learning rate.
+    q : array_like >= 0, initial per-mode weight (q = 0: nothing is learned, gen_var = sigma_min^2).
+    sigma_min, sigma_max : 0 < sigma_min < sigma_max, the sampler's noise range.
+
+    Returns
+    -------
+    ndarray of the broadcast shape of (tau, q).
+
+    Raises
+    ------
+    ValueError for negative or non-finite tau or q, eta <= 0 or a bad sigma range; TypeError for non-numeric input.
+    """
+    tau = as_float(tau, "tau", min_value=0.0)
+    q = as_float(q, "q", min_value=0.0)
+    eta = check_positive_scalar(eta, "eta")
+    smin, smax = check_sigma_range(sigma_min, sigma_max)
+    check_broadcastable(tau=tau, q=q)
+    b = 8.0 * eta * q * tau
+    # ln[(1 + b smax^2)/(1 + b smin^2)] = log1p(b (smax^2 - smin^2)/(1 + b smin^2)), accurate for b -> 0
+    log_ratio = np.log1p(b * (smax**2 - smin**2) / (1.0 + b * smin**2))
+    return np.exp(2.0 * np.log(smax) - 2.0 * (1.0 - q) * np.log(smax / smin) - q * log_ratio)
 
 
 # ----------------------------------------------------------------------------------------------------------
