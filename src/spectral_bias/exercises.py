@@ -23,7 +23,9 @@ converged generated variance (:func:`check_generated_variance_converged`); the e
 
 from __future__ import annotations
 
+import functools
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -86,9 +88,35 @@ class _Report:
             print(v)
         return v
 
+    def fail_now(self, msg, verbose):
+        self.fail(msg)
+        return self.done(verbose)
+
 
 class _StudentError(Exception):
     pass
+
+
+def _guarded(exercise):
+    """Wrap a checker so that nothing the student's answer does can crash it: a :class:`_StudentError` raised
+    anywhere inside becomes a failing :class:`Verdict` with its message, and numpy's floating-point warnings from
+    the student's code (log of a negative number, 0/0) are silenced (their NaN results are reported instead).
+    Errors in the *checker's own* arguments (ValueError/TypeError naming the argument) still propagate."""
+
+    def deco(checker):
+        @functools.wraps(checker)
+        def wrapper(*args, verbose=True, **kwargs):
+            try:
+                with np.errstate(all="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    warnings.simplefilter("ignore", getattr(np.exceptions, "ComplexWarning", RuntimeWarning))
+                    return checker(*args, verbose=verbose, **kwargs)
+            except _StudentError as err:
+                return _Report(exercise).fail_now(str(err), verbose)
+
+        return wrapper
+
+    return deco
 
 
 def _call(fn, what, *args, **kwargs):
@@ -109,24 +137,78 @@ def _short(a):
     return repr(a)
 
 
-def _as_array(out, what, shape):
-    """The student's output as a float array of the expected shape, or a _StudentError explaining why not."""
+def _kind_problem(out, what):
+    """A sentence saying why ``out`` is not a real number or array of real numbers, or None when it is one."""
+    if out is None:
+        return f"your {what} returned None: did you forget the `return` statement?"
+    if isinstance(out, (str, bytes)):
+        return f"your {what} returned a string ({out!r:.40}), not numbers"
+    if isinstance(out, (bool, np.bool_)) or (isinstance(out, np.ndarray) and out.dtype == bool):
+        return f"your {what} returned True/False (booleans), not numbers"
+    if isinstance(out, dict) or callable(out):
+        return f"your {what} returned a {type(out).__name__}, not numbers"
     try:
-        arr = np.asarray(out, dtype=float)
-    except (TypeError, ValueError):
-        raise _StudentError(f"your {what} returned {type(out).__name__}, not numbers") from None
+        arr = np.asarray(out)
+    except Exception:  # ragged lists and other objects numpy cannot hold
+        return f"your {what} returned {type(out).__name__}, not numbers"
+    if np.iscomplexobj(arr):
+        return (f"your {what} returned complex numbers: the answer is real (a square root or log of a negative "
+                "number somewhere?)")
+    if arr.dtype.kind not in "iuf":
+        try:
+            np.asarray(arr, dtype=float)
+        except (TypeError, ValueError):
+            return f"your {what} returned {type(out).__name__}, not numbers"
+        if any(isinstance(v, (str, bytes, bool, np.bool_)) for v in arr.ravel()):
+            return f"your {what} returned strings or booleans inside an array, not numbers"
+    return None
+
+
+def _as_array(out, what, shape, *, finite=True):
+    """The student's output as a float array of the expected shape, or a _StudentError explaining why not.
+
+    Strings, None, booleans and complex numbers are refused (numpy would silently turn "1.5" or True into a
+    number and drop an imaginary part); with ``finite`` (default) NaN and inf are refused too.
+    """
+    problem = _kind_problem(out, what)
+    if problem:
+        raise _StudentError(problem)
+    arr = np.asarray(out, dtype=float)
     if arr.shape != shape:
         if arr.size == 1 and shape != ():
             raise _StudentError(f"your {what} returned a single number where an array of shape {shape} was "
                                 f"expected: make it work element-wise on numpy arrays (use np.exp, not math.exp)")
         raise _StudentError(f"your {what} returned shape {arr.shape}, expected {shape}: it should broadcast its "
                             f"array arguments like numpy does")
+    if finite and not np.all(np.isfinite(arr)):
+        bad = ~np.isfinite(arr)
+        which = "NaN" if np.isnan(arr[bad]).all() else ("inf" if np.isinf(arr[bad]).all() else "NaN/inf")
+        where = "" if arr.ndim == 0 else f" in {int(bad.sum())} of {arr.size} entries"
+        raise _StudentError(f"your {what} returned {which}{where}: look for a 0/0, a division by zero, an overflow "
+                            "(exp of a large number) or the log of a negative number")
     return arr
+
+
+def _as_number(out, what, *, finite=True):
+    """The student's answer as one float (a size-1 array is accepted), or a _StudentError explaining why not."""
+    problem = _kind_problem(out, what)
+    if problem:
+        raise _StudentError(problem)
+    arr = np.asarray(out, dtype=float)
+    if arr.size != 1:
+        raise _StudentError(f"your {what} should be one number, got an array of shape {arr.shape}")
+    val = float(arr.reshape(()))
+    if finite and not math.isfinite(val):
+        raise _StudentError(f"your {what} is {val}, not a finite number: look for a 0/0, a division by zero or the "
+                            "log of a negative number")
+    return val
 
 
 def _check_callable(fn, name):
     if not callable(fn):
-        raise TypeError(f"{name} must be your function (a callable), got {type(fn).__name__}")
+        hint = " (you passed None: did the cell defining your function run?)" if fn is None else ""
+        raise _StudentError(f"{name} must be your function itself (a callable), got {type(fn).__name__}{hint}: "
+                            f"write check(my_function), not check(my_function(...))")
 
 
 def _random_modes(rng, n):
@@ -141,6 +223,7 @@ def _random_modes(rng, n):
 # Chapter 1
 # ------------------------------------------------------------------------------------------------------------------
 
+@_guarded("ex-ch1-loss-floor")
 def check_loss_floor(mse, lam, sigma, n_samples, *, verbose=True) -> Verdict:
     """ex-ch1-loss-floor: is your Monte Carlo loss of the optimal denoiser consistent with Σ_k λ_k σ²/(λ_k + σ²)?
 
@@ -161,11 +244,7 @@ def check_loss_floor(mse, lam, sigma, n_samples, *, verbose=True) -> Verdict:
         raise ValueError(f"sigma must be a positive number, got {sigma!r}")
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
         raise ValueError(f"n_samples must be an integer >= 2, got {n_samples!r}")
-    try:
-        mse = float(mse)
-    except (TypeError, ValueError):
-        rep.fail(f"mse should be one number (your average squared error), got {type(mse).__name__}")
-        return rep.done(verbose)
+    mse = _as_number(mse, "mse (your average squared error)")
     floor = float(theory.loss_floor(lam, sigma))
     r = lam * sigma**2 / (lam + sigma**2)
     se = math.sqrt(2.0 * np.sum(r**2) / n_samples)
@@ -191,6 +270,7 @@ def check_loss_floor(mse, lam, sigma, n_samples, *, verbose=True) -> Verdict:
     return rep.done(verbose)
 
 
+@_guarded("ex-ch1-euler")
 def check_euler_sampler(sampler, *, verbose=True) -> Verdict:
     """ex-ch1-euler: is your Euler PF-ODE sampler correct and first-order?
 
@@ -220,7 +300,7 @@ def check_euler_sampler(sampler, *, verbose=True) -> Verdict:
 
         try:
             out = _as_array(_call(sampler, "sampler", denoiser, np.full(lam.shape, SIGMA_MAX), sig.copy()),
-                            "sampler", lam.shape)
+                            "sampler", lam.shape, finite=False)
         except _StudentError as err:
             rep.fail(str(err))
             return rep.done(verbose)
@@ -292,9 +372,10 @@ def _weight_checks(fn, reference, rep, *, q_range, rate_name, mistakes, n=200, s
                 break
         # limits tell which part is wrong
         try:
-            at0 = _as_array(_call(fn, "function", lam, sigma, 0.0 * tau, eta=eta, q=q), "function", lam.shape)
+            at0 = _as_array(_call(fn, "function", lam, sigma, 0.0 * tau, eta=eta, q=q), "function", lam.shape,
+                            finite=False)
             atinf = _as_array(_call(fn, "function", lam, sigma, 1e6 / (eta * lam), eta=eta, q=q), "function",
-                              lam.shape)
+                              lam.shape, finite=False)
         except _StudentError as err:
             rep.fail(str(err))
             return
@@ -320,7 +401,7 @@ def _weight_checks(fn, reference, rep, *, q_range, rate_name, mistakes, n=200, s
     # 3) edge cases: a mode with no variance, a weight starting at its optimum
     try:
         zero = _as_array(_call(fn, "function", np.array([0.0]), np.array([1.0]), np.array([3.0]), eta=1.0,
-                               q=np.array([0.5])), "function", (1,))
+                               q=np.array([0.5])), "function", (1,), finite=strict_zero)
     except _StudentError as err:
         rep.fail(str(err) + " (edge case lam = 0)")
         return
@@ -335,6 +416,7 @@ def _weight_checks(fn, reference, rep, *, q_range, rate_name, mistakes, n=200, s
              "(5, 7) broadcast grid and at lam = 0")
 
 
+@_guarded("one-layer weight, eq. (7)")
 def check_one_layer_weight(fn, *, verbose=True) -> Verdict:
     """Your per-mode one-layer weight w_k(σ, τ) = w* + (Q - w*) e^{-2ητ(σ² + λ)}, w* = λ/(λ + σ²) (eq. 7).
 
@@ -367,6 +449,7 @@ def check_one_layer_weight(fn, *, verbose=True) -> Verdict:
     return rep.done(verbose)
 
 
+@_guarded("two-layer weight, eq. (8)")
 def check_two_layer_weight(fn, *, verbose=True) -> Verdict:
     """Your symmetric two-layer (D = P Pᵀ x) per-mode weight: logistic growth from Q to w* at rate 8ηλ (eq. 8).
 
@@ -420,6 +503,7 @@ def _logistic_ode(lam, sigma, tau, eta, q):
     return out
 
 
+@_guarded("converged generated variance")
 def check_generated_variance_converged(fn, *, verbose=True) -> Verdict:
     """Your generated variance at convergence, λ̂ = σ_max² (λ + σ_min²)/(λ + σ_max²).
 
@@ -456,13 +540,15 @@ def check_generated_variance_converged(fn, *, verbose=True) -> Verdict:
         elif np.allclose(got, sT * (lam + s0**2) / (lam + sT**2), rtol=1e-9):
             rep.fail("you multiply by sigma_max instead of sigma_max^2: the start has variance sigma_max^2")
         return rep.done(verbose)
-    got0 = _call(fn, "function", np.array([0.0]), sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX)
+    got0 = _as_array(_call(fn, "function", np.array([0.0]), sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX),
+                     "function (at lam = 0)", (1,))
     if not np.allclose(got0, SIGMA_MIN**2, rtol=1e-9, atol=0):
-        rep.fail(f"for lam = 0 the output variance is sigma_min^2 = {SIGMA_MIN ** 2:.3g}; you give {got0}")
+        rep.fail(f"for lam = 0 the output variance is sigma_min^2 = {SIGMA_MIN ** 2:.3g}; you give {got0[0]:.6g}")
     rep.note(f"compared on 100 variances in [1e-4, 1e3] for (sigma_min, sigma_max) in {cases} and at lam = 0")
     return rep.done(verbose)
 
 
+@_guarded("generated variance, Prop. 4.2")
 def check_generated_variance(fn, *, verbose=True) -> Verdict:
     """Your generated variance during training, λ̂_k(τ) of Prop. 4.2 (one-layer, aligned initial weight Q).
 
@@ -490,10 +576,11 @@ def check_generated_variance(fn, *, verbose=True) -> Verdict:
     except _StudentError as err:
         rep.fail(str(err))
         return rep.done(verbose)
-    if np.all(np.isfinite(got)) and np.allclose(got, ref, rtol=1e-4, atol=0):
+    if np.allclose(got, ref, rtol=1e-4, atol=0):
         # limits, and independence of the answer from how eta and tau are split
         try:
-            at0 = _as_array(_call(fn, "function", lam, 0.0 * tau, eta=eta, q=q, **kw), "function", lam.shape)
+            at0 = _as_array(_call(fn, "function", lam, 0.0 * tau, eta=eta, q=q, **kw), "function", lam.shape,
+                            finite=False)
             late = _as_array(_call(fn, "function", lam, 1e4 / lam, eta=1.0, q=q, **kw), "function", lam.shape)
             split = _as_array(_call(fn, "function", lam, 2 * tau, eta=eta / 2, q=q, **kw), "function", lam.shape)
         except _StudentError as err:
@@ -529,6 +616,7 @@ def check_generated_variance(fn, *, verbose=True) -> Verdict:
     return rep.done(verbose)
 
 
+@_guarded("emergence time")
 def check_emergence_time(fn, *, verbose=True) -> Verdict:
     """Your emergence (first-passage) time through the geometric mean of a mode's start and target (§3.5).
 
@@ -556,12 +644,7 @@ def check_emergence_time(fn, *, verbose=True) -> Verdict:
         except _StudentError as err:
             rep.fail(str(err))
             return rep.done(verbose)
-        got = np.nan if got is None else got
-        try:
-            got = float(got)
-        except (TypeError, ValueError):
-            rep.fail(f"your function should return one number (a time), got {type(got).__name__}")
-            return rep.done(verbose)
+        got = np.nan if got is None else _as_number(got, "function (a time)", finite=False)
         kind = "rising" if res.direction == "increasing" else "falling"
         if lo * (1 - 1e-9) <= got <= hi * (1 + 1e-9):
             continue
@@ -586,7 +669,8 @@ def check_emergence_time(fn, *, verbose=True) -> Verdict:
     short = times[:10]
     traj = theory.one_layer_generated_variance(1e-3, short, q=0.1)
     got = _call(fn, "function", short.copy(), traj.copy(), 1e-3)
-    if not (got is None or (np.ndim(got) == 0 and np.isnan(float(got)))):
+    got = np.nan if got is None else _as_number(got, "function (a time)", finite=False)
+    if not np.isnan(got):
         rep.fail(f"for a mode that never crosses its threshold return NaN (or None), not {got!r}")
     rep.note(f"checked {len(cases)} modes (rising and falling) on a log grid of {times.size} times, and one mode "
              "that never crosses")
