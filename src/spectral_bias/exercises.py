@@ -1103,8 +1103,8 @@ def check_alignment_score(fn, *, verbose=True) -> Verdict:
     and returns χ, Σ̂ the sample covariance of the samples (centred on their own mean). The reference is the
     rotated covariance computed directly here; the package's streaming ``measure_samples`` (Gram-matrix route) is
     tested against the same brute force (they agree to ~1e-7). Tolerance: relative 1e-6. Three cases: an aligned
-    covariance (χ = 1 up to sampling noise), a random one, and samples with n < d. Named mistakes: no centring, the pixel-basis
-    diagonal (U ignored), U transposed, no squares, a square root of the ratio.
+    covariance (χ = 1 up to sampling noise), a random one, and samples with n < d. Named mistakes: no centring,
+    the pixel-basis diagonal (U ignored), U transposed, no squares, a square root of the ratio.
     """
     _check_callable(fn, "fn")
     rep = _Report("alignment score (ch. 9)")
