@@ -725,3 +725,36 @@ def test_checkers_report_an_exception_in_the_students_code(name):
 def test_loss_floor_refuses_non_numbers(mse):
     v = ex.check_loss_floor(mse, [1.0, 0.5], 0.5, 100, verbose=False)
     assert not v and "mse" in problems(v)
+
+
+WEIRD = {
+    "list of two": lambda *a, **k: [1, 2],
+    "dict": lambda *a, **k: {"a": 1},
+    "generator": lambda *a, **k: (x for x in range(3)),
+    "ragged": lambda *a, **k: (np.zeros(3), "x"),
+    "object array": lambda *a, **k: np.array([[1, 2], [3]], dtype=object),
+    "masked": lambda *a, **k: np.ma.masked,
+    "None inside": lambda *a, **k: [None, 1.0],
+    "an object": lambda *a, **k: object(),
+    "a function": lambda *a, **k: (lambda: 1),
+    "bytes": lambda *a, **k: b"1.0",
+    "huge": lambda *a, **k: 1e308,
+    "its first argument": lambda *a, **k: a[0] if a else 0,
+}
+
+
+@pytest.mark.parametrize("weird", sorted(WEIRD))
+@pytest.mark.parametrize("name", sorted(NEW_AND_OLD))
+def test_checkers_never_crash_or_pass_on_odd_answers(name, weird):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # not even a warning may escape
+        v = getattr(ex, name)(WEIRD[weird], verbose=False)
+    assert isinstance(v, ex.Verdict) and not v and v.problems
+
+
+@pytest.mark.parametrize("mse", [np.ma.masked, object(), {"a": 1}, b"1"])
+def test_loss_floor_refuses_odd_numbers(mse):
+    v = ex.check_loss_floor(mse, [1.0], 0.5, 10, verbose=False)
+    assert not v and "mse" in problems(v)

@@ -163,30 +163,33 @@ def _short(a):
     return repr(a)
 
 
-def _kind_problem(out, what):
+def _kind_problem(out, what, verb="returned"):
     """A sentence saying why ``out`` is not a real number or array of real numbers, or None when it is one."""
     if out is None:
-        return f"your {what} returned None: did you forget the `return` statement?"
+        hint = ": did you forget the `return` statement?" if verb == "returned" else ""
+        return f"your {what} {verb} None{hint}"
     if isinstance(out, (str, bytes)):
-        return f"your {what} returned a string ({out!r:.40}), not numbers"
+        return f"your {what} {verb} a string ({out!r:.40}), not numbers"
     if isinstance(out, (bool, np.bool_)) or (isinstance(out, np.ndarray) and out.dtype == bool):
-        return f"your {what} returned True/False (booleans), not numbers"
+        return f"your {what} {verb} True/False (booleans), not numbers"
+    if isinstance(out, np.ma.MaskedArray) and np.ma.getmaskarray(out).any():
+        return f"your {what} {verb} masked values (numpy.ma), not numbers"
     if isinstance(out, dict) or callable(out):
-        return f"your {what} returned a {type(out).__name__}, not numbers"
+        return f"your {what} {verb} a {type(out).__name__}, not numbers"
     try:
         arr = np.asarray(out)
     except Exception:  # ragged lists and other objects numpy cannot hold
-        return f"your {what} returned {type(out).__name__}, not numbers"
+        return f"your {what} {verb} {type(out).__name__}, not numbers"
     if np.iscomplexobj(arr):
-        return (f"your {what} returned complex numbers: the answer is real (a square root or log of a negative "
+        return (f"your {what} {verb} complex numbers: the answer is real (a square root or log of a negative "
                 "number somewhere?)")
     if arr.dtype.kind not in "iuf":
         try:
             np.asarray(arr, dtype=float)
         except (TypeError, ValueError):
-            return f"your {what} returned {type(out).__name__}, not numbers"
+            return f"your {what} {verb} {type(out).__name__}, not numbers"
         if any(isinstance(v, (str, bytes, bool, np.bool_)) for v in arr.ravel()):
-            return f"your {what} returned strings or booleans inside an array, not numbers"
+            return f"your {what} {verb} strings or booleans inside an array, not numbers"
     return None
 
 
@@ -218,9 +221,9 @@ def _as_array(out, what, shape, *, finite=True):
     return arr
 
 
-def _as_number(out, what, *, finite=True):
+def _as_number(out, what, *, finite=True, verb="returned"):
     """The student's answer as one float (a size-1 array is accepted), or a _StudentError explaining why not."""
-    problem = _kind_problem(out, what)
+    problem = _kind_problem(out, what, verb)
     if problem:
         raise _StudentError(problem)
     arr = np.asarray(out, dtype=float)
@@ -274,7 +277,7 @@ def check_loss_floor(mse, lam, sigma, n_samples, *, verbose=True) -> Verdict:
         raise ValueError(f"sigma must be a positive number, got {sigma!r}")
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
         raise ValueError(f"n_samples must be an integer >= 2, got {n_samples!r}")
-    mse = _as_number(mse, "mse (your average squared error)")
+    mse = _as_number(mse, "mse (your average squared error)", verb="is")
     floor = float(theory.loss_floor(lam, sigma))
     r = lam * sigma**2 / (lam + sigma**2)
     se = math.sqrt(2.0 * np.sum(r**2) / n_samples)
@@ -940,15 +943,12 @@ def check_emergence_exponent(fn, *, verbose=True) -> Verdict:
     times, traj, lam = _exponent_problem()
     res = theory.emergence_time(times, traj, lam)
     alpha = theory.fit_power_law(lam, res.tau_star, n_boot=10).alpha
-    got = _call(fn, "function", times.copy(), traj.copy(), lam.copy())
-    if got is not None and np.ndim(got) == 0 and not isinstance(got, (str, bytes)):
-        try:
-            if math.isnan(float(got)):
-                raise _StudentError("your exponent is NaN: one mode (lam = 1e-6) never crosses its threshold; "
-                                    "drop the NaN crossing times before fitting (np.isfinite)")
-        except (TypeError, ValueError):
-            pass
-    got = _as_number(got, "exponent")
+    got = _as_number(_call(fn, "function", times.copy(), traj.copy(), lam.copy()), "exponent", finite=False)
+    if math.isnan(got):
+        raise _StudentError("your exponent is NaN: one mode (lam = 1e-6) never crosses its threshold; drop the NaN "
+                            "crossing times before fitting (np.isfinite)")
+    if math.isinf(got):
+        raise _StudentError("your exponent is infinite: look for a division by zero in the fit")
     if abs(got - alpha) <= 0.02:
         rep.note(f"your alpha = {got:.4f}, reference {alpha:.4f} (tolerance 0.02)")
         return rep.done(verbose)
