@@ -758,3 +758,62 @@ def test_checkers_never_crash_or_pass_on_odd_answers(name, weird):
 def test_loss_floor_refuses_odd_numbers(mse):
     v = ex.check_loss_floor(mse, [1.0], 0.5, 10, verbose=False)
     assert not v and "mse" in problems(v)
+
+
+# ---------------------------------------------------------------- every chapter 1-10 has an autograded exercise
+
+RIGHT_AND_WRONG = {  # checker -> (a test where a right answer passes, a test where a wrong answer is named)
+    "check_loss_floor": ("test_loss_floor_correct_answer_passes", "test_loss_floor_noisy_input_is_explained"),
+    "check_euler_sampler": ("test_euler_correct_sampler_passes", "test_euler_heun_is_recognised"),
+    "check_heun_step": ("test_heun_correct_passes", "test_heun_mistakes_are_named"),
+    "check_matched_gaussian": ("test_matched_gaussian_right_answers_pass_with_either_normalisation",
+                               "test_matched_gaussian_mistakes_are_named"),
+    "check_one_layer_weight": ("test_one_layer_correct_passes_keyword_only_too", "test_one_layer_missing_factor_two"),
+    "check_generated_variance_at_init": ("test_init_variance_correct_passes", "test_init_variance_mistakes_are_named"),
+    "check_generated_variance_converged": ("test_converged_variance_correct_passes",
+                                           "test_converged_variance_mistakes_are_explained"),
+    "check_generated_variance": ("test_generated_variance_quadrature_answer_passes",
+                                 "test_generated_variance_wrong_sign_is_explained"),
+    "check_emergence_time": ("test_emergence_correct_passes", "test_emergence_arithmetic_mean_is_named"),
+    "check_emergence_exponent": ("test_exponent_correct_passes", "test_exponent_mistakes_are_named"),
+    "check_two_layer_weight": ("test_two_layer_correct_passes", "test_two_layer_balanced_rate_is_named"),
+    "check_patch_covariance": ("test_patch_covariance_correct_passes", "test_patch_covariance_mistakes_are_named"),
+    "check_preconditioned_initial_weight": ("test_preconditioned_initial_weight_correct_passes",
+                                            "test_preconditioned_initial_weight_mistakes_are_named"),
+    "check_alignment_score": ("test_alignment_correct_passes", "test_alignment_mistakes_are_named"),
+    "check_preconditioned_weight": ("test_preconditioned_weight_correct_passes",
+                                    "test_preconditioned_weight_mistakes_are_named"),
+}
+
+
+def test_every_checker_has_a_right_and_a_wrong_answer_test():
+    public = {n for n in ex.__all__ if n.startswith("check_")}
+    assert public == set(RIGHT_AND_WRONG)
+    for right, wrong in RIGHT_AND_WRONG.values():
+        assert callable(globals()[right]) and callable(globals()[wrong])
+
+
+@pytest.mark.parametrize("number", range(1, 11))
+def test_every_chapter_ends_with_an_autograded_exercise(number):
+    """The chapter's last exercise: a cell for the reader's attempt that imports a checker (kept in the student
+    edition), and a gated solution whose code cell runs that checker on the reference answer (removed there)."""
+    import re
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "scripts"))
+    import make_notebooks as mk
+
+    (md,) = root.glob(f"chapters/{number:02d}_*.md")
+    text = md.read_text(encoding="utf-8")
+    last = text[text.rindex("```{exercise}"):]
+    gated = re.search(r"````\{solution-start\} (\S+)\n:class: dropdown\n````\n(.*?)````\{solution-end\}", last, re.S)
+    assert gated, f"{md.name}: the last exercise has no folded gated solution"
+    label = re.search(r":label: (\S+)", last).group(1)
+    assert gated.group(1) == label
+    called = set(re.findall(r"^(check_\w+)\(", gated.group(2), flags=re.M))
+    assert called and called <= set(RIGHT_AND_WRONG), f"{md.name}: the solution cell calls no checker"
+    student = mk.strip_solutions(last)
+    assert "```{code-cell}" in student and "import" in student and all(c in student for c in called)
+    assert gated.group(2) not in student
