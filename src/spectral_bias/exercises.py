@@ -15,18 +15,38 @@ training time τ, ``eta`` learning rate η, ``q`` initial weight Q. Your functio
 ``sigma``, ``tau`` positionally and ``eta=``, ``q=`` (and ``sigma_min=``, ``sigma_max=``) as keywords, so
 ``def f(lam, sigma, tau, eta, q)`` and ``def f(lam, sigma, tau, *, eta=1.0, q=0.0)`` both work.
 
-Exercises covered: ex-ch1-loss-floor (:func:`check_loss_floor`), ex-ch1-euler (:func:`check_euler_sampler`), and
-the core theory of the later chapters: the one-layer weight, eq. (7) (:func:`check_one_layer_weight`); the
-converged generated variance (:func:`check_generated_variance_converged`); the emergence time
-(:func:`check_emergence_time`); the symmetric two-layer (logistic) weight, eq. (8) (:func:`check_two_layer_weight`).
+Checkers and the chapters whose exercises use them:
+
+- chapter 1: the loss floor (:func:`check_loss_floor`), an Euler sampler (:func:`check_euler_sampler`), a Heun
+  step (:func:`check_heun_step`);
+- chapter 2: the matched Gaussian's moments (:func:`check_matched_gaussian`);
+- chapter 3: the one-layer weight, eq. (7), rate 2η(σ² + λ) (:func:`check_one_layer_weight`);
+- chapter 4: the generated variance at initialisation and at convergence (:func:`check_generated_variance_at_init`,
+  :func:`check_generated_variance_converged`) and during training, Prop. 4.2 (:func:`check_generated_variance`);
+- chapter 5 and the explore page: the emergence time (:func:`check_emergence_time`) and the exponent of the
+  inverse-variance law from trajectories (:func:`check_emergence_exponent`);
+- chapter 6: the symmetric two-layer (logistic, rate 8ηλ) weight, eq. (8) (:func:`check_two_layer_weight`);
+- chapter 7: the patch covariance of Prop. 5.4 (:func:`check_patch_covariance`);
+- chapter 8: the EDM-preconditioned initial weight c_skip (:func:`check_preconditioned_initial_weight`);
+- chapter 9: the alignment score χ (:func:`check_alignment_score`);
+- chapter 10: the EDM-preconditioned linear null model (:func:`check_preconditioned_weight`).
+
+Every checker treats an answer that is not a finite real number of the right shape (NaN, inf, a string, None,
+booleans, complex numbers, a wrong shape, an exception raised by your code) as wrong and says why; it never
+crashes on your answer. Only bad arguments of the *checker* (e.g. a negative ``lam`` in
+:func:`check_loss_floor`) raise a ValueError naming the argument.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from . import theory
 
 __all__ = [
     "Verdict",
@@ -37,6 +57,14 @@ __all__ = [
     "check_generated_variance",
     "check_emergence_time",
     "check_two_layer_weight",
+    "check_heun_step",
+    "check_matched_gaussian",
+    "check_generated_variance_at_init",
+    "check_emergence_exponent",
+    "check_patch_covariance",
+    "check_preconditioned_initial_weight",
+    "check_alignment_score",
+    "check_preconditioned_weight",
 ]
 
 SIGMA_MIN, SIGMA_MAX = 0.002, 80.0
@@ -86,9 +114,35 @@ class _Report:
             print(v)
         return v
 
+    def fail_now(self, msg, verbose):
+        self.fail(msg)
+        return self.done(verbose)
+
 
 class _StudentError(Exception):
     pass
+
+
+def _guarded(exercise):
+    """Wrap a checker so that nothing the student's answer does can crash it: a :class:`_StudentError` raised
+    anywhere inside becomes a failing :class:`Verdict` with its message, and numpy's floating-point warnings from
+    the student's code (log of a negative number, 0/0) are silenced (their NaN results are reported instead).
+    Errors in the *checker's own* arguments (ValueError/TypeError naming the argument) still propagate."""
+
+    def deco(checker):
+        @functools.wraps(checker)
+        def wrapper(*args, verbose=True, **kwargs):
+            try:
+                with np.errstate(all="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    warnings.simplefilter("ignore", getattr(np.exceptions, "ComplexWarning", RuntimeWarning))
+                    return checker(*args, verbose=verbose, **kwargs)
+            except _StudentError as err:
+                return _Report(exercise).fail_now(str(err), verbose)
+
+        return wrapper
+
+    return deco
 
 
 def _call(fn, what, *args, **kwargs):
@@ -109,24 +163,85 @@ def _short(a):
     return repr(a)
 
 
-def _as_array(out, what, shape):
-    """The student's output as a float array of the expected shape, or a _StudentError explaining why not."""
+def _kind_problem(out, what, verb="returned"):
+    """A sentence saying why ``out`` is not a real number or array of real numbers, or None when it is one."""
+    if out is None:
+        hint = ": did you forget the `return` statement?" if verb == "returned" else ""
+        return f"your {what} {verb} None{hint}"
+    if isinstance(out, (str, bytes)):
+        return f"your {what} {verb} a string ({out!r:.40}), not numbers"
+    if isinstance(out, (bool, np.bool_)) or (isinstance(out, np.ndarray) and out.dtype == bool):
+        return f"your {what} {verb} True/False (booleans), not numbers"
+    if isinstance(out, np.ma.MaskedArray) and np.ma.getmaskarray(out).any():
+        return f"your {what} {verb} masked values (numpy.ma), not numbers"
+    if isinstance(out, dict) or callable(out):
+        return f"your {what} {verb} a {type(out).__name__}, not numbers"
     try:
-        arr = np.asarray(out, dtype=float)
-    except (TypeError, ValueError):
-        raise _StudentError(f"your {what} returned {type(out).__name__}, not numbers") from None
+        arr = np.asarray(out)
+    except Exception:  # ragged lists and other objects numpy cannot hold
+        return f"your {what} {verb} {type(out).__name__}, not numbers"
+    if np.iscomplexobj(arr):
+        return (f"your {what} {verb} complex numbers: the answer is real (a square root or log of a negative "
+                "number somewhere?)")
+    if arr.dtype.kind not in "iuf":
+        try:
+            np.asarray(arr, dtype=float)
+        except (TypeError, ValueError):
+            return f"your {what} {verb} {type(out).__name__}, not numbers"
+        if any(isinstance(v, (str, bytes, bool, np.bool_)) for v in arr.ravel()):
+            return f"your {what} {verb} strings or booleans inside an array, not numbers"
+    return None
+
+
+def _as_array(out, what, shape, *, finite=True):
+    """The student's output as a float array of the expected shape, or a _StudentError explaining why not.
+
+    Strings, None, booleans and complex numbers are refused (numpy would silently turn "1.5" or True into a
+    number and drop an imaginary part); with ``finite`` (default) NaN and inf are refused too.
+    """
+    problem = _kind_problem(out, what)
+    if problem:
+        raise _StudentError(problem)
+    arr = np.asarray(out, dtype=float)
+    if finite and arr.size == 1 and shape != () and not np.all(np.isfinite(arr)):
+        raise _StudentError(f"your {what} returned {float(arr.reshape(()))} (one number, not finite) where a finite "
+                            f"array of shape {shape} was expected")
     if arr.shape != shape:
         if arr.size == 1 and shape != ():
             raise _StudentError(f"your {what} returned a single number where an array of shape {shape} was "
                                 f"expected: make it work element-wise on numpy arrays (use np.exp, not math.exp)")
         raise _StudentError(f"your {what} returned shape {arr.shape}, expected {shape}: it should broadcast its "
                             f"array arguments like numpy does")
+    if finite and not np.all(np.isfinite(arr)):
+        bad = ~np.isfinite(arr)
+        which = "NaN" if np.isnan(arr[bad]).all() else ("inf" if np.isinf(arr[bad]).all() else "NaN/inf")
+        where = "" if arr.ndim == 0 else f" in {int(bad.sum())} of {arr.size} entries"
+        raise _StudentError(f"your {what} returned {which}{where}: look for a 0/0, a division by zero, an overflow "
+                            "(exp of a large number) or the log of a negative number")
     return arr
+
+
+def _as_number(out, what, *, finite=True, verb="returned"):
+    """The student's answer as one float (a size-1 array is accepted), or a _StudentError explaining why not."""
+    problem = _kind_problem(out, what, verb)
+    if problem:
+        raise _StudentError(problem)
+    arr = np.asarray(out, dtype=float)
+    if arr.size != 1:
+        raise _StudentError(f"your {what} should be one number, got an array of shape {arr.shape}")
+    val = float(arr.reshape(()))
+    if finite and not math.isfinite(val):
+        shown = "NaN" if math.isnan(val) else val
+        raise _StudentError(f"your {what} is {shown}, not a finite number: look for a 0/0, a division by zero or "
+                            "the log of a negative number")
+    return val
 
 
 def _check_callable(fn, name):
     if not callable(fn):
-        raise TypeError(f"{name} must be your function (a callable), got {type(fn).__name__}")
+        hint = " (you passed None: did the cell defining your function run?)" if fn is None else ""
+        raise _StudentError(f"{name} must be your function itself (a callable), got {type(fn).__name__}{hint}: "
+                            f"write check(my_function), not check(my_function(...))")
 
 
 def _random_modes(rng, n):
@@ -141,6 +256,7 @@ def _random_modes(rng, n):
 # Chapter 1
 # ------------------------------------------------------------------------------------------------------------------
 
+@_guarded("ex-ch1-loss-floor")
 def check_loss_floor(mse, lam, sigma, n_samples, *, verbose=True) -> Verdict:
     """ex-ch1-loss-floor: is your Monte Carlo loss of the optimal denoiser consistent with Σ_k λ_k σ²/(λ_k + σ²)?
 
@@ -161,11 +277,7 @@ def check_loss_floor(mse, lam, sigma, n_samples, *, verbose=True) -> Verdict:
         raise ValueError(f"sigma must be a positive number, got {sigma!r}")
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
         raise ValueError(f"n_samples must be an integer >= 2, got {n_samples!r}")
-    try:
-        mse = float(mse)
-    except (TypeError, ValueError):
-        rep.fail(f"mse should be one number (your average squared error), got {type(mse).__name__}")
-        return rep.done(verbose)
+    mse = _as_number(mse, "mse (your average squared error)", verb="is")
     floor = float(theory.loss_floor(lam, sigma))
     r = lam * sigma**2 / (lam + sigma**2)
     se = math.sqrt(2.0 * np.sum(r**2) / n_samples)
@@ -191,6 +303,7 @@ def check_loss_floor(mse, lam, sigma, n_samples, *, verbose=True) -> Verdict:
     return rep.done(verbose)
 
 
+@_guarded("ex-ch1-euler")
 def check_euler_sampler(sampler, *, verbose=True) -> Verdict:
     """ex-ch1-euler: is your Euler PF-ODE sampler correct and first-order?
 
@@ -220,12 +333,13 @@ def check_euler_sampler(sampler, *, verbose=True) -> Verdict:
 
         try:
             out = _as_array(_call(sampler, "sampler", denoiser, np.full(lam.shape, SIGMA_MAX), sig.copy()),
-                            "sampler", lam.shape)
+                            "sampler", lam.shape, finite=False)
         except _StudentError as err:
             rep.fail(str(err))
             return rep.done(verbose)
         if not np.all(np.isfinite(out)):
-            rep.fail(f"with {n} steps your sampler returned non-finite values ({out}); look for a division by σ = 0")
+            rep.fail(f"with {n} steps your sampler returned non-finite values (NaN or inf: {out}); look for a division "
+                     "by σ = 0")
             return rep.done(verbose)
         errs.append(np.max(np.abs(out / exact - 1.0)))
         calls.append(count[0])
@@ -292,9 +406,10 @@ def _weight_checks(fn, reference, rep, *, q_range, rate_name, mistakes, n=200, s
                 break
         # limits tell which part is wrong
         try:
-            at0 = _as_array(_call(fn, "function", lam, sigma, 0.0 * tau, eta=eta, q=q), "function", lam.shape)
+            at0 = _as_array(_call(fn, "function", lam, sigma, 0.0 * tau, eta=eta, q=q), "function", lam.shape,
+                            finite=False)
             atinf = _as_array(_call(fn, "function", lam, sigma, 1e6 / (eta * lam), eta=eta, q=q), "function",
-                              lam.shape)
+                              lam.shape, finite=False)
         except _StudentError as err:
             rep.fail(str(err))
             return
@@ -320,7 +435,7 @@ def _weight_checks(fn, reference, rep, *, q_range, rate_name, mistakes, n=200, s
     # 3) edge cases: a mode with no variance, a weight starting at its optimum
     try:
         zero = _as_array(_call(fn, "function", np.array([0.0]), np.array([1.0]), np.array([3.0]), eta=1.0,
-                               q=np.array([0.5])), "function", (1,))
+                               q=np.array([0.5])), "function", (1,), finite=strict_zero)
     except _StudentError as err:
         rep.fail(str(err) + " (edge case lam = 0)")
         return
@@ -335,6 +450,7 @@ def _weight_checks(fn, reference, rep, *, q_range, rate_name, mistakes, n=200, s
              "(5, 7) broadcast grid and at lam = 0")
 
 
+@_guarded("one-layer weight, eq. (7)")
 def check_one_layer_weight(fn, *, verbose=True) -> Verdict:
     """Your per-mode one-layer weight w_k(σ, τ) = w* + (Q - w*) e^{-2ητ(σ² + λ)}, w* = λ/(λ + σ²) (eq. 7).
 
@@ -367,6 +483,7 @@ def check_one_layer_weight(fn, *, verbose=True) -> Verdict:
     return rep.done(verbose)
 
 
+@_guarded("two-layer weight, eq. (8)")
 def check_two_layer_weight(fn, *, verbose=True) -> Verdict:
     """Your symmetric two-layer (D = P Pᵀ x) per-mode weight: logistic growth from Q to w* at rate 8ηλ (eq. 8).
 
@@ -420,6 +537,7 @@ def _logistic_ode(lam, sigma, tau, eta, q):
     return out
 
 
+@_guarded("converged generated variance")
 def check_generated_variance_converged(fn, *, verbose=True) -> Verdict:
     """Your generated variance at convergence, λ̂ = σ_max² (λ + σ_min²)/(λ + σ_max²).
 
@@ -456,13 +574,15 @@ def check_generated_variance_converged(fn, *, verbose=True) -> Verdict:
         elif np.allclose(got, sT * (lam + s0**2) / (lam + sT**2), rtol=1e-9):
             rep.fail("you multiply by sigma_max instead of sigma_max^2: the start has variance sigma_max^2")
         return rep.done(verbose)
-    got0 = _call(fn, "function", np.array([0.0]), sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX)
+    got0 = _as_array(_call(fn, "function", np.array([0.0]), sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX),
+                     "function (at lam = 0)", (1,))
     if not np.allclose(got0, SIGMA_MIN**2, rtol=1e-9, atol=0):
-        rep.fail(f"for lam = 0 the output variance is sigma_min^2 = {SIGMA_MIN ** 2:.3g}; you give {got0}")
+        rep.fail(f"for lam = 0 the output variance is sigma_min^2 = {SIGMA_MIN ** 2:.3g}; you give {got0[0]:.6g}")
     rep.note(f"compared on 100 variances in [1e-4, 1e3] for (sigma_min, sigma_max) in {cases} and at lam = 0")
     return rep.done(verbose)
 
 
+@_guarded("generated variance, Prop. 4.2")
 def check_generated_variance(fn, *, verbose=True) -> Verdict:
     """Your generated variance during training, λ̂_k(τ) of Prop. 4.2 (one-layer, aligned initial weight Q).
 
@@ -490,10 +610,11 @@ def check_generated_variance(fn, *, verbose=True) -> Verdict:
     except _StudentError as err:
         rep.fail(str(err))
         return rep.done(verbose)
-    if np.all(np.isfinite(got)) and np.allclose(got, ref, rtol=1e-4, atol=0):
+    if np.allclose(got, ref, rtol=1e-4, atol=0):
         # limits, and independence of the answer from how eta and tau are split
         try:
-            at0 = _as_array(_call(fn, "function", lam, 0.0 * tau, eta=eta, q=q, **kw), "function", lam.shape)
+            at0 = _as_array(_call(fn, "function", lam, 0.0 * tau, eta=eta, q=q, **kw), "function", lam.shape,
+                            finite=False)
             late = _as_array(_call(fn, "function", lam, 1e4 / lam, eta=1.0, q=q, **kw), "function", lam.shape)
             split = _as_array(_call(fn, "function", lam, 2 * tau, eta=eta / 2, q=q, **kw), "function", lam.shape)
         except _StudentError as err:
@@ -529,6 +650,7 @@ def check_generated_variance(fn, *, verbose=True) -> Verdict:
     return rep.done(verbose)
 
 
+@_guarded("emergence time")
 def check_emergence_time(fn, *, verbose=True) -> Verdict:
     """Your emergence (first-passage) time through the geometric mean of a mode's start and target (§3.5).
 
@@ -556,12 +678,7 @@ def check_emergence_time(fn, *, verbose=True) -> Verdict:
         except _StudentError as err:
             rep.fail(str(err))
             return rep.done(verbose)
-        got = np.nan if got is None else got
-        try:
-            got = float(got)
-        except (TypeError, ValueError):
-            rep.fail(f"your function should return one number (a time), got {type(got).__name__}")
-            return rep.done(verbose)
+        got = np.nan if got is None else _as_number(got, "function (a time)", finite=False)
         kind = "rising" if res.direction == "increasing" else "falling"
         if lo * (1 - 1e-9) <= got <= hi * (1 + 1e-9):
             continue
@@ -586,8 +703,502 @@ def check_emergence_time(fn, *, verbose=True) -> Verdict:
     short = times[:10]
     traj = theory.one_layer_generated_variance(1e-3, short, q=0.1)
     got = _call(fn, "function", short.copy(), traj.copy(), 1e-3)
-    if not (got is None or (np.ndim(got) == 0 and np.isnan(float(got)))):
+    got = np.nan if got is None else _as_number(got, "function (a time)", finite=False)
+    if not np.isnan(got):
         rep.fail(f"for a mode that never crosses its threshold return NaN (or None), not {got!r}")
     rep.note(f"checked {len(cases)} modes (rising and falling) on a log grid of {times.size} times, and one mode "
              "that never crosses")
+    return rep.done(verbose)
+
+
+def _named(rep, got, candidates, rtol=1e-6, atol=1e-10):
+    """Name the first mistake in ``candidates`` [(message, value), ...] that ``got`` reproduces."""
+    for msg, wrong in candidates:
+        wrong = np.asarray(wrong, dtype=float)
+        if wrong.shape == np.shape(got) and np.allclose(got, wrong, rtol=rtol, atol=atol):
+            rep.fail(msg)
+            return True
+    return False
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Chapter 1: a Heun step
+# ------------------------------------------------------------------------------------------------------------------
+
+def _heun_reference(denoiser, x, sigma, sigma_next):
+    """One Heun step of dx/dσ = (x - D(x; σ))/σ from σ to σ_next (the EDM sampler's second-order step)."""
+    d = (x - denoiser(x, sigma)) / sigma
+    x_euler = x + (sigma_next - sigma) * d
+    d_next = (x_euler - denoiser(x_euler, sigma_next)) / sigma_next
+    return x + (sigma_next - sigma) * 0.5 * (d + d_next)
+
+
+@_guarded("Heun step (ch. 1)")
+def check_heun_step(fn, *, verbose=True) -> Verdict:
+    """ex-ch1-heun: your one step of Heun's method for the PF-ODE dx/dσ = (x - D(x; σ))/σ (eq. PF-ODE).
+
+    ``fn(denoiser, x, sigma, sigma_next)`` must return x at ``sigma_next`` (0 < sigma_next < sigma) using exactly two
+    denoiser calls: an Euler predictor x_E = x + (σ' - σ) d(x, σ) and the trapezoidal corrector
+    x + (σ' - σ) (d(x, σ) + d(x_E, σ'))/2 with d(x, s) = (x - D(x; s))/s. It is compared with that step on a
+    non-linear denoiser (so closed forms of the Gaussian case cannot pass), for batches of shape (3, 4), on large and
+    small steps of the EDM schedule; relative tolerance 1e-9. Whether it is second order is tested separately in
+    the package tests (the reference step, iterated on the EDM schedule, converges with slope -2). Named mistakes:
+    an Euler step, the corrector slope taken at x instead of x_E, the corrector at σ instead of σ', no averaging,
+    a flipped step sign.
+    """
+    _check_callable(fn, "fn")
+    rep = _Report("Heun step (ch. 1)")
+    lam = np.array([4.0, 0.5, 0.09, 0.01])
+
+    def denoiser(x, s):
+        return lam / (lam + s**2) * np.tanh(np.asarray(x, dtype=float))  # shrinks like the Gaussian one, non-linear
+
+    rng = np.random.default_rng(11)
+    sig = theory.edm_sigma_schedule(18)
+    for i in (0, 8, 15):
+        s, sn = float(sig[i]), float(sig[i + 1])
+        x = rng.normal(size=(3, 4)) * s
+        calls = [0]
+
+        def counted(xx, ss, _c=calls):
+            _c[0] += 1
+            return denoiser(xx, ss)
+
+        got = _as_array(_call(fn, "function", counted, x.copy(), s, sn), "function", x.shape)
+        ref = _heun_reference(denoiser, x, s, sn)
+        if np.allclose(got, ref, rtol=1e-9, atol=1e-12 * s):
+            if calls[0] != 2:
+                rep.fail(f"the result is right but you called the denoiser {calls[0]} times: a Heun step needs 2")
+            continue
+        rep.fail(f"the step from sigma = {s:.4g} to {sn:.4g} is wrong (largest error {np.max(np.abs(got - ref)):.3g})")
+        h = sn - s
+        d = (x - denoiser(x, s)) / s
+        xe = x + h * d
+        d_at_x = (x - denoiser(x, sn)) / sn
+        d_same_sigma = (xe - denoiser(xe, s)) / s
+        d_next = (xe - denoiser(xe, sn)) / sn
+        _named(rep, got, [
+            ("you return the Euler predictor x + (sigma_next - sigma) d(x, sigma): Heun then corrects it with the "
+             "average of the slopes at both ends", xe),
+            ("the second slope must be evaluated at the Euler predictor x_E, not at the starting point x",
+             x + h * 0.5 * (d + d_at_x)),
+            ("the second slope belongs to the end of the step: evaluate D(x_E; sigma_next) and divide by sigma_next",
+             x + h * 0.5 * (d + d_same_sigma)),
+            ("you step with the second slope alone: Heun averages the two slopes, (d + d_next) / 2", x + h * d_next),
+            ("the sign of the step is flipped: the step is (sigma_next - sigma) times the slope, and sigma_next < "
+             "sigma", x - h * 0.5 * (d + d_next)),
+        ])
+        return rep.done(verbose)
+    rep.note("compared with the reference step on a non-linear denoiser, batches of shape (3, 4), three step sizes")
+    return rep.done(verbose)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Chapter 2: the matched Gaussian
+# ------------------------------------------------------------------------------------------------------------------
+
+@_guarded("matched Gaussian (ch. 2)")
+def check_matched_gaussian(fn, *, verbose=True) -> Verdict:
+    """ex-ch2-moments: your moments of the Gaussian matched to a data set (Sec. 2: mean μ and covariance Σ).
+
+    ``fn(x)`` gets data ``x`` of shape (n, d) (one sample per row) and must return ``(mean, cov)`` of shapes (d,)
+    and (d, d): the sample mean and the sample covariance (normalised by n - 1 or by n; both pass, a note says
+    which). Compared with numpy's ``mean`` and ``cov`` (relative tolerance 1e-9) on data whose mean is far from
+    0 and with n > d and n < d. Named mistakes: an uncentred second moment, the (n, n) covariance of the rows,
+    the mean over the wrong axis, standard deviations instead of variances.
+    """
+    _check_callable(fn, "fn")
+    rep = _Report("matched Gaussian (ch. 2)")
+    rng = np.random.default_rng(21)
+    norms = set()
+    for n, d in ((400, 6), (5, 9)):
+        A = rng.normal(size=(d, d)) / np.sqrt(d)
+        x = rng.normal(size=(n, d)) @ A.T + rng.uniform(1.0, 3.0, d)
+        out = _call(fn, "function", x.copy())
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            rep.fail(f"your function should return two things, (mean, cov); it returned {type(out).__name__}"
+                     + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else ""))
+            return rep.done(verbose)
+        mu_ref = x.mean(axis=0)
+        mean_shape = np.shape(out[0])
+        if mean_shape == (n,):
+            rep.fail(f"your mean has shape ({n},), one number per sample: average over the samples, "
+                     "x.mean(axis=0)")
+            return rep.done(verbose)
+        mu = _as_array(out[0], "mean", (d,))
+        cov_shape = np.shape(out[1])
+        if cov_shape == (n, n) and n != d:
+            rep.fail(f"your covariance has shape ({n}, {n}): that is the covariance between samples. With one "
+                     "sample per row use np.cov(x, rowvar=False) (or xc.T @ xc / (n - 1))")
+            return rep.done(verbose)
+        cov = _as_array(out[1], "covariance", (d, d))
+        if not np.allclose(mu, mu_ref, rtol=1e-9, atol=1e-12):
+            rep.fail(f"the mean is wrong (largest error {np.max(np.abs(mu - mu_ref)):.3g})")
+            return rep.done(verbose)
+        xc = x - mu_ref
+        ok = {"n - 1": xc.T @ xc / (n - 1), "n": xc.T @ xc / n}
+        hit = [k for k, c in ok.items() if np.allclose(cov, c, rtol=1e-9, atol=1e-12)]
+        if hit:
+            norms.add(hit[0])
+            continue
+        rep.fail(f"the covariance is wrong for n = {n}, d = {d} (largest error "
+                 f"{np.max(np.abs(cov - ok['n - 1'])):.3g})")
+        _named(rep, cov, [
+            ("you did not subtract the mean: x.T @ x / n is the second moment E[x x^T] = Sigma + mu mu^T; centre "
+             "the data first", x.T @ x / n),
+            ("you did not subtract the mean: x.T @ x / (n - 1) is not a covariance; centre the data first",
+             x.T @ x / (n - 1)),
+            ("your covariance holds standard deviations on its diagonal; the Gaussian is parametrised by variances",
+             np.diag(np.sqrt(np.diag(ok["n - 1"])))),
+            ("you return only the variances (a diagonal matrix): the matched Gaussian keeps the correlations, the "
+             "off-diagonal entries", np.diag(np.diag(ok["n - 1"]))),
+            ("you return only the variances (a diagonal matrix): the matched Gaussian keeps the correlations, the "
+             "off-diagonal entries", np.diag(np.diag(ok["n"]))),
+        ])
+        return rep.done(verbose)
+    rep.note(f"normalised by {' and '.join(sorted(norms))}: both are fine here (n is large in the book)")
+    return rep.done(verbose)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Chapter 4: the generated variance at initialisation (Prop. 4.2 at tau = 0)
+# ------------------------------------------------------------------------------------------------------------------
+
+@_guarded("generated variance at initialisation (ch. 4)")
+def check_generated_variance_at_init(fn, *, verbose=True) -> Verdict:
+    """ex-ch4-init: your generated variance of an untrained one-layer denoiser, Prop. 4.2 at τ = 0.
+
+    With the constant weight w = Q at every noise level the PF-ODE contracts every mode alike:
+    λ̂(0) = σ_max² (σ_min/σ_max)^{2(1-Q)}. ``fn(q, sigma_min=..., sigma_max=...)`` (``q`` an array) is compared
+    with :func:`spectral_bias.theory.generated_variance_at_init` (itself tested against quadrature of
+    Lemma 4.1 in the package tests) for q in [-0.5, 1.5] and three (σ_min, σ_max) pairs; relative tolerance 1e-9.
+    Named mistakes: exponent 2Q instead of 2(1 - Q), a missing factor 2 in the exponent, a missing σ_max².
+    """
+    _check_callable(fn, "fn")
+    rep = _Report("generated variance at initialisation (ch. 4)")
+    q = np.linspace(-0.5, 1.5, 21)
+    for s0, sT in ((SIGMA_MIN, SIGMA_MAX), (0.01, 5.0), (1e-3, 200.0)):
+        ref = theory.generated_variance_at_init(q, sigma_min=s0, sigma_max=sT)
+        got = _as_array(_call(fn, "function", q.copy(), sigma_min=s0, sigma_max=sT), "function", q.shape)
+        if np.allclose(got, ref, rtol=1e-9, atol=0):
+            continue
+        i = int(np.argmax(np.abs(got / ref - 1)))
+        rep.fail(f"with sigma_min={s0}, sigma_max={sT}: for q={q[i]:.3g} you give {got[i]:.6g}, expected "
+                 f"{ref[i]:.6g}")
+        r = s0 / sT
+        named = _named(rep, got, [
+            ("your exponent is 2q: a weight q keeps the fraction q of x, so the ODE removes (1 - q); "
+             "the variance is sigma_max^2 (sigma_min/sigma_max)^(2(1 - q))", sT**2 * r ** (2 * q)),
+            ("the factor 2 in the exponent is missing: the ODE scales the standard deviation by "
+             "(sigma_min/sigma_max)^(1 - q), the variance by its square", sT**2 * r ** (1 - q)),
+            ("the factor sigma_max^2 is missing: the sampler starts from N(0, sigma_max^2)", r ** (2 * (1 - q))),
+            ("you give the variance at q = 0 for every q: the contraction depends on the initial weight",
+             np.full(q.shape, s0**2)),
+        ], rtol=1e-9, atol=0)
+        one = int(np.argmin(np.abs(q - 1.0)))
+        if not named and not np.isclose(got[one], sT**2, rtol=1e-9):
+            rep.fail("sanity check: with q = 1 the denoiser returns its input, the ODE does not move, and the "
+                     "variance stays sigma_max^2")
+        return rep.done(verbose)
+    rep.note("compared for 21 initial weights q in [-0.5, 1.5] and three (sigma_min, sigma_max) pairs")
+    return rep.done(verbose)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Chapter 5: the emergence exponent from trajectories
+# ------------------------------------------------------------------------------------------------------------------
+
+def _exponent_problem(alpha_true=0.8):
+    """Trajectories with known crossings: ln v_k(t) = ln λ_k + (ln s_k - ln λ_k) 2^{-t/τ_k}, so v_k passes the
+    geometric mean sqrt(v_k(0) λ_k) exactly at t = τ_k = 0.5 λ_k^{-α}. As for an untrained denoiser, most modes
+    start from one common variance (1e-4, below their targets); three start above their target and fall, and one
+    mode (λ = 1e-6) never crosses on the grid."""
+    rng = np.random.default_rng(31)
+    lam = np.concatenate([np.logspace(1, -3, 12), [1e-6]])
+    start = np.full(lam.size, 1e-4)
+    start[[1, 5, 9]] = lam[[1, 5, 9]] * 10.0 ** rng.uniform(0.6, 1.5, 3)  # three falling modes
+    tau = 0.5 * lam ** (-alpha_true)
+    times = np.logspace(-3, 4, 561)
+    frac = 2.0 ** (-times[None, :] / tau[:, None])
+    traj = np.exp(np.log(lam)[:, None] + (np.log(start) - np.log(lam))[:, None] * frac)
+    return times, traj, lam
+
+
+@_guarded("emergence exponent (ch. 5)")
+def check_emergence_exponent(fn, *, verbose=True) -> Verdict:
+    """ex-ch5-exponent: your exponent α of the inverse-variance law τ* ∝ λ^{-α}, measured from trajectories.
+
+    ``fn(times, trajectories, lam)`` gets a log-spaced grid ``times`` (T,), generated variances ``trajectories``
+    (n, T) of n modes and their targets ``lam`` (n,); it must find each mode's first-passage time through
+    sqrt(values[0] λ) (upwards or downwards; NaN when it never crosses), drop the modes that never cross and fit
+    log τ* = c - α log λ by least squares, returning α. The trajectories are built with crossings at exactly
+    τ_k = 0.5 λ_k^{-0.8}; the reference answer is :func:`spectral_bias.theory.emergence_time` followed by
+    :func:`spectral_bias.theory.fit_power_law` on the same grid (α = 0.80 to grid resolution). Tolerance 0.02
+    (grid spacing 0.0125 decades; interpolated crossings pass too). Named mistakes: the sign, regressing log λ on
+    log τ* (1/α), mixed log bases (α·ln 10), keeping the never-crossing mode (NaN), falling modes tested upwards,
+    the arithmetic-mean threshold.
+    """
+    _check_callable(fn, "fn")
+    rep = _Report("emergence exponent (ch. 5)")
+    times, traj, lam = _exponent_problem()
+    res = theory.emergence_time(times, traj, lam)
+    alpha = theory.fit_power_law(lam, res.tau_star, n_boot=10).alpha
+    got = _as_number(_call(fn, "function", times.copy(), traj.copy(), lam.copy()), "exponent", finite=False)
+    if math.isnan(got):
+        raise _StudentError("your exponent is NaN: one mode (lam = 1e-6) never crosses its threshold; drop the NaN "
+                            "crossing times before fitting (np.isfinite)")
+    if math.isinf(got):
+        raise _StudentError("your exponent is infinite: look for a division by zero in the fit")
+    if abs(got - alpha) <= 0.02:
+        rep.note(f"your alpha = {got:.4f}, reference {alpha:.4f} (tolerance 0.02)")
+        return rep.done(verbose)
+    rep.fail(f"your alpha = {got:.4g}; the trajectories give {alpha:.4f}")
+
+    def fit(ts):
+        keep = np.isfinite(ts)
+        return -np.polyfit(np.log(lam[keep]), np.log(ts[keep]), 1)[0]
+
+    up_only = []
+    for v in traj:
+        thr = np.sqrt(v[0] * lam[len(up_only)])
+        past = v >= thr
+        up_only.append(times[np.argmax(past)] if past.any() else np.nan)
+    arith = []
+    for v, target in zip(traj, lam):
+        thr = 0.5 * (v[0] + target)
+        past = v >= thr if v[0] < thr else v <= thr
+        arith.append(times[np.argmax(past)] if past.any() else np.nan)
+    close = [
+        ("the sign is flipped: tau* falls with lam, tau* ~ lam^(-alpha), so alpha = -slope of log tau* against "
+         "log lam (a positive number here)", -alpha),
+        ("you regressed log lam on log tau* and inverted nothing: that slope is -1/alpha; fit log tau* on log lam",
+         -1.0 / alpha),
+        ("you regressed log lam on log tau*: that slope estimates 1/alpha; fit log tau* against log lam",
+         1.0 / alpha),
+        ("your logs have different bases (log10 on one axis, ln on the other): use the same log for both",
+         alpha * math.log(10)),
+        ("your logs have different bases (log10 on one axis, ln on the other): use the same log for both",
+         alpha / math.log(10)),
+        ("three modes start above their target and fall: test values <= threshold for those, not >=",
+         fit(np.array(up_only))),
+        ("your threshold is the arithmetic mean; the book's criterion is the geometric mean sqrt(values[0] lam)",
+         fit(np.array(arith))),
+    ]
+    for msg, val in close:
+        if abs(got - val) <= 0.02:
+            rep.fail(msg)
+            break
+    return rep.done(verbose)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Chapter 7: the patch covariance
+# ------------------------------------------------------------------------------------------------------------------
+
+def _patch_data():
+    """30 zero-mean 6×7 images: white noise smoothed by a circular 3×3 filter, with a pixel-dependent scale (so the
+    data are not stationary and averaging over positions matters)."""
+    rng = np.random.default_rng(41)
+    z = rng.normal(size=(30, 6, 7))
+    x = z + 0.6 * np.roll(z, 1, axis=1) + 0.3 * np.roll(z, -1, axis=2) + 0.2 * np.roll(z, (1, 1), axis=(1, 2))
+    return x * (1.0 + 0.5 * np.sin(np.arange(7))[None, None, :]) + 0.3 * rng.normal(size=(1, 6, 7))
+
+
+@_guarded("patch covariance (ch. 7)")
+def check_patch_covariance(fn, *, verbose=True) -> Verdict:
+    """ex-ch7-patch-cov: your patch covariance Σ_patch, the second moment of circular P×P patches (Prop. 5.4).
+
+    ``fn(x, patch)`` gets images ``x`` (n, H, W) and an odd ``patch`` size P and must return the (P², P²) matrix
+    (1/(n H W)) Σ_images Σ_positions p pᵀ, where p is the P×P patch centred at a pixel, wrapping around the
+    edges (circular), flattened row by row (offsets in the order of :func:`spectral_bias.theory.patch_offsets`).
+    The data are used as given (no mean subtracted). The reference is the Fourier route of Prop. 5.4,
+    :func:`spectral_bias.theory.patch_covariance` of the periodogram ``fourier_variances_from_samples(x,
+    center=False)``, an independent computation; relative tolerance 1e-8. Named mistakes: valid (non-wrapping)
+    patches only, column-major flattening, a subtracted mean, a sum instead of an average over positions.
+    """
+    _check_callable(fn, "fn")
+    rep = _Report("patch covariance (ch. 7)")
+    x = _patch_data()
+    n, H, W = x.shape
+    for P in (3, 5, 1):
+        ref = theory.patch_covariance(theory.fourier_variances_from_samples(x, center=False), P)
+        got = _as_array(_call(fn, "function", x.copy(), P), "function", (P * P, P * P))
+        if np.allclose(got, ref, rtol=1e-8, atol=1e-10):
+            continue
+        rep.fail(f"for patch = {P} your matrix differs from Sigma_patch (largest error "
+                 f"{np.max(np.abs(got - ref)):.3g}, largest entry {np.max(np.abs(ref)):.3g})")
+        r = P // 2
+        order = np.arange(P * P).reshape(P, P).T.ravel()  # column-major order of the offsets
+        win = np.lib.stride_tricks.sliding_window_view(x, (P, P), axis=(1, 2)).reshape(-1, P * P)
+        xc = x - x.mean(axis=0)
+        ref_c = theory.patch_covariance(theory.fourier_variances_from_samples(xc, center=False), P)
+        _named(rep, got, [
+            ("you use only the patches that fit inside the image; Sigma_patch averages over every position, "
+             "wrapping around the edges (np.roll or index modulo H, W)", win.T @ win / win.shape[0]),
+            ("the entries are right but in the wrong order: flatten each patch row by row (offsets as in "
+             "theory.patch_offsets), not column by column", ref[np.ix_(order, order)]),
+            ("you subtracted the mean: the theory uses the second moment of the data as given (zero-mean data)",
+             ref_c),
+            (f"you summed over the {H * W} positions instead of averaging over them", ref * H * W),
+            ("you summed over images and positions instead of averaging", ref * n * H * W),
+            ("you divided by n - 1 instead of n", ref * n / (n - 1)),
+        ], rtol=1e-8, atol=1e-10)
+        if P > 1 and np.allclose(np.diag(got), np.diag(ref), rtol=1e-8) and r > 0:
+            rep.fail("the diagonal is right, the off-diagonal entries are not: entry (a, b) is the average of "
+                     "x[i + o_a] x[i + o_b] over positions i, with the offsets o in row-major order")
+        return rep.done(verbose)
+    rep.note(f"compared for patch sizes 5, 3 and 1 on {n} non-stationary {H}x{W} images")
+    return rep.done(verbose)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Chapter 8: EDM preconditioning as an initial weight
+# ------------------------------------------------------------------------------------------------------------------
+
+@_guarded("preconditioned initial weight (ch. 8)")
+def check_preconditioned_initial_weight(fn, *, verbose=True) -> Verdict:
+    """ex-ch8-init: your initial weight Q(σ) = c_skip(σ) = σ_d²/(σ² + σ_d²) of an EDM-preconditioned linear
+    denoiser whose inner network starts at zero (eq. edm-eff).
+
+    ``fn(sigma, sigma_data=...)`` (``sigma`` an array) is compared with the c_skip of
+    :func:`spectral_bias.theory.edm_preconditioning` (tested in the package against the minimiser of the training
+    target's variance) for σ in [1e-3, 1e3] and σ_d in {0.5, 1, 0.2}; relative tolerance 1e-9. Named mistakes:
+    1 - c_skip, c_out or c_in in its place, a missing square, Q = 0.
+    """
+    _check_callable(fn, "fn")
+    rep = _Report("preconditioned initial weight (ch. 8)")
+    sigma = np.logspace(-3, 3, 37)
+    for sd in (0.5, 1.0, 0.2):
+        c_skip, c_out, c_in = theory.edm_preconditioning(sigma, sigma_data=sd)
+        got = _as_array(_call(fn, "function", sigma.copy(), sigma_data=sd), "function", sigma.shape)
+        if np.allclose(got, c_skip, rtol=1e-9, atol=0):
+            continue
+        i = int(np.argmax(np.abs(got - c_skip)))
+        rep.fail(f"with sigma_data = {sd}: at sigma = {sigma[i]:.3g} you give {got[i]:.6g}, expected {c_skip[i]:.6g}")
+        _named(rep, got, [
+            ("you return 1 - c_skip = sigma^2/(sigma^2 + sigma_d^2): the skip connection keeps the input at LOW "
+             "noise (Q -> 1 as sigma -> 0)", 1.0 - c_skip),
+            ("you return c_out = sigma sigma_d / sqrt(sigma^2 + sigma_d^2): with the inner network at zero only the "
+             "skip connection c_skip x is left", c_out),
+            ("you return c_in = 1/sqrt(sigma^2 + sigma_d^2): with the inner network at zero only the skip "
+             "connection c_skip x is left", c_in),
+            ("the squares are missing: c_skip = sigma_d^2 / (sigma^2 + sigma_d^2)", sd / (sigma + sd)),
+            ("you return 0, the plain one-layer start: with preconditioning the denoiser at V = 0 is c_skip x, not 0",
+             np.zeros_like(sigma)),
+        ], rtol=1e-9, atol=1e-15)
+        return rep.done(verbose)
+    rep.note("compared for 37 noise levels in [1e-3, 1e3] and sigma_data in (0.5, 1.0, 0.2)")
+    return rep.done(verbose)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Chapter 9: the alignment score
+# ------------------------------------------------------------------------------------------------------------------
+
+@_guarded("alignment score (ch. 9)")
+def check_alignment_score(fn, *, verbose=True) -> Verdict:
+    """ex-ch9-chi-check: your alignment score χ = Σ_k [(Uᵀ Σ̂ U)_kk]² / ||Σ̂||_F² (eq. gen-measures).
+
+    ``fn(samples, U)`` gets samples (n, d) (one per row) and the data eigenvectors ``U`` (d, d) (one per column)
+    and returns χ, Σ̂ the sample covariance of the samples (centred on their own mean). The reference is the
+    rotated covariance computed directly here; the package's streaming ``measure_samples`` (Gram-matrix route) is
+    tested against the same brute force (they agree to ~1e-7). Tolerance: relative 1e-6. Three cases: an aligned
+    covariance (χ = 1 up to sampling noise), a random one, and samples with n < d. Named mistakes: no centring,
+    the pixel-basis diagonal (U ignored), U transposed, no squares, a square root of the ratio.
+    """
+    _check_callable(fn, "fn")
+    rep = _Report("alignment score (ch. 9)")
+    rng = np.random.default_rng(51)
+    d = 8
+    U = np.linalg.qr(rng.normal(size=(d, d)))[0]
+    for name, n, cov in (("aligned", 4000, U @ np.diag(np.logspace(0, -2, d)) @ U.T),
+                         ("random", 300, (lambda A: A @ A.T / d)(rng.normal(size=(d, d)))),
+                         ("n < d", 6, np.eye(d))):
+        x = rng.multivariate_normal(np.linspace(1, 3, d), cov, size=n)
+        C = np.cov(x, rowvar=False)
+        M = U.T @ C @ U
+        ref = float(np.sum(np.diag(M) ** 2) / np.sum(M**2))
+        got = _as_number(_call(fn, "function", x.copy(), U.copy()), "alignment score")
+        if abs(got - ref) <= 1e-6 * ref:
+            continue
+        rep.fail(f"for the {name} case (n = {n}, d = {d}) your chi = {got:.6g}, expected {ref:.6g}")
+        if not 0 < got <= 1 + 1e-12:
+            rep.fail("chi must lie in (0, 1]: it is the share of the squared covariance that sits on the diagonal")
+        S = x.T @ x / n
+        Ms = U.T @ S @ U
+        Mt = U @ C @ U.T
+        _named(rep, np.array(got), [
+            ("you did not centre the samples: chi uses the covariance, which subtracts the samples' mean",
+             np.sum(np.diag(Ms) ** 2) / np.sum(Ms**2)),
+            ("you used the diagonal of the covariance in pixel space; rotate it first: M = U.T @ cov @ U",
+             np.sum(np.diag(C) ** 2) / np.sum(C**2)),
+            ("U holds the eigenvectors in its COLUMNS: rotate with U.T @ cov @ U, not U @ cov @ U.T",
+             np.sum(np.diag(Mt) ** 2) / np.sum(Mt**2)),
+            ("the squares are missing: chi = sum of squared diagonal entries / sum of all squared entries",
+             np.sum(np.abs(np.diag(M))) / np.sum(np.abs(M))),
+            ("you took a square root: chi is the ratio of squared norms, not of norms", math.sqrt(ref)),
+        ], rtol=1e-6, atol=0)
+        return rep.done(verbose)
+    rep.note("compared on an aligned, a random and an n < d sample covariance")
+    return rep.done(verbose)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Chapter 10: the EDM-preconditioned linear null model
+# ------------------------------------------------------------------------------------------------------------------
+
+@_guarded("preconditioned linear weight (ch. 10)")
+def check_preconditioned_weight(fn, *, verbose=True) -> Verdict:
+    """ex-ch10-null: your per-mode weight of the EDM-preconditioned, EDM-weighted linear denoiser (the null model
+    the networks of chapters 9–10 are compared with; Prop. edm-weighting of chapter 8):
+
+        w = K + (c_skip(σ) - K) exp(-2 η_eff(σ) (λ + σ²) τ),
+        K = λ/(λ + σ²),  η_eff = η p(σ)/(σ² + σ_d²),
+
+    p the density of ln σ ~ N(-1.2, 1.2²), σ_d = 0.5. ``fn(lam, sigma, tau, eta=...)`` is compared with
+    :func:`spectral_bias.theory.preconditioned_weight` (tested in the package against gradient flow on the inner
+    matrix) on 200 random inputs; relative tolerance 1e-6. Named mistakes: the plain one-layer weight (start 0,
+    rate 2η(λ + σ²)), the start c_skip with the plain rate, η_eff without the density p(σ), η_eff without the
+    factor 1/(σ² + σ_d²).
+    """
+    from .theory import weighting as wt
+
+    _check_callable(fn, "fn")
+    rep = _Report("preconditioned linear weight (ch. 10)")
+    rng = np.random.default_rng(61)
+    n = 200
+    lam, sigma, _ = _random_modes(rng, n)
+    tau = 10.0 ** rng.uniform(-1, 4, n)
+    eta = 0.7
+    ref = theory.preconditioned_weight(lam, sigma, tau, eta=eta)
+    got = _as_array(_call(fn, "function", lam.copy(), sigma.copy(), tau.copy(), eta=eta), "function", lam.shape)
+    tol = 1e-9 + 1e-6 * np.abs(ref)
+    if np.all(np.abs(got - ref) <= tol):
+        at0 = _as_array(_call(fn, "function", lam.copy(), sigma.copy(), 0.0 * tau, eta=eta), "function", lam.shape)
+        c_skip = wt.edm_preconditioning(sigma)[0]
+        if not np.allclose(at0, c_skip, rtol=1e-9, atol=1e-12):
+            rep.fail("at tau = 0 your weight should be c_skip(sigma), but it is not")
+        rep.note(f"compared on {n} random (lam, sigma, tau) and at tau = 0")
+        return rep.done(verbose)
+    i = int(np.argmax(np.abs(got - ref) / tol))
+    rep.fail(f"wrong on {int(np.sum(np.abs(got - ref) > tol))} of {n} inputs; e.g. lam={lam[i]:.4g}, "
+             f"sigma={sigma[i]:.4g}, tau={tau[i]:.4g}: you give {got[i]:.6g}, expected {ref[i]:.6g}")
+    K = lam / (lam + sigma**2)
+    c_skip = wt.edm_preconditioning(sigma)[0]
+    dens = wt.edm_noise_density(sigma)
+
+    def w(q, rate):
+        return K + (q - K) * np.exp(-2.0 * rate * (lam + sigma**2) * tau)
+
+    _named(rep, got, [
+        ("this is the plain one-layer weight (start 0, rate 2 eta (lam + sigma^2)): preconditioning starts the "
+         "weight at c_skip(sigma) and weighting changes the learning rate to eta p(sigma)/(sigma^2 + sigma_d^2)",
+         w(0.0, eta)),
+        ("the start c_skip is right but the rate is not: the EDM weighting and noise sampling turn eta into "
+         "eta_eff = eta p(sigma)/(sigma^2 + sigma_d^2)", w(c_skip, eta)),
+        ("the density p(sigma) of ln sigma is missing from eta_eff: noise levels are sampled from "
+         "ln sigma ~ N(-1.2, 1.2^2), so rare noise levels learn slowly", w(c_skip, eta / (sigma**2 + 0.25))),
+        ("the factor 1/(sigma^2 + sigma_d^2) is missing from eta_eff (lambda(sigma) c_out^2 c_in^2 = "
+         "1/(sigma^2 + sigma_d^2))", w(c_skip, eta * dens)),
+    ], rtol=1e-6, atol=1e-9)
     return rep.done(verbose)

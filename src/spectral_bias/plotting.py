@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["DATA_COLOR", "CHECK_STYLE", "MODE_CMAP", "use_style", "mode_colors", "mode_colorbar",
-           "InteractiveFigure", "interactive_frames", "interactive_widget", "render_frames"]
+           "InteractiveFigure", "interactive_frames", "interactive_widget", "render_frames", "theory_schematic"]
 
 MODE_CMAP = "viridis"  # rank 0 (largest variance) = dark purple ... smallest variance = yellow
 DATA_COLOR = "0.25"
@@ -376,3 +376,80 @@ def interactive_widget(frames, values, *, label: str, fmt="{:.3g}", dpi: float =
     box = widgets.VBox([widgets.HBox([play, slider, text]), image])
     box.slider, box.image, box.render = slider, image, render
     return box
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# the whole theory in one figure (the book's introduction)
+# ------------------------------------------------------------------------------------------------------------------
+
+def theory_schematic(lam=None, *, eta=1.0, q=0.1, sigma_min=0.002, sigma_max=80.0, figsize=(11.0, 3.0)):
+    """The story of the book in four computed panels, the counterpart of the paper's Fig. 1 (used in the
+    introduction, ``intro.md``):
+
+    1. the data spectrum λ_k (default five modes from 10 down to 10⁻³, four decades);
+    2. the optimal linear denoiser's gain per mode, w*_k(σ) = λ_k/(λ_k + σ²) (eq. 6; chapters 1–2): a mode is kept
+       only at noise levels σ² ≲ λ_k;
+    3. learning: the generated variance λ̂_k(ητ) of a one-layer linear denoiser trained from the weight ``q``
+       (Prop. 4.2; chapter 4), each mode with its emergence time τ*_k (first passage through the geometric mean of
+       start and converged value; chapter 5), so τ*_k ∝ 1/λ_k;
+    4. samples: the generated spectrum at three training times chosen between consecutive emergence times, against
+       the data spectrum: high-variance modes (coarse structure) appear first, low-variance ones (fine detail) last.
+
+    Every curve is computed from :mod:`spectral_bias.theory`; nothing is drawn by hand. ``lam``: 1-D positive
+    variances (sorted in decreasing order here). Returns the matplotlib Figure; its ``schematic`` attribute holds the
+    computed arrays (``lam``, ``sigma``, ``gain``, ``eta_tau``, ``gen_var``, ``tau_star``, ``snapshot_times``,
+    ``snapshot_spectra``). Raises ValueError for fewer than two variances or non-positive ones.
+    """
+    import matplotlib.pyplot as plt
+
+    from . import theory
+
+    lam = np.logspace(1, -3, 5) if lam is None else np.sort(np.asarray(lam, dtype=float).ravel())[::-1]
+    if lam.size < 2 or not np.all(np.isfinite(lam)) or np.any(lam <= 0):
+        raise ValueError(f"lam must hold at least two positive finite variances, got {lam!r}")
+    kw = dict(sigma_min=sigma_min, sigma_max=sigma_max)
+    n = lam.size
+    colors = mode_colors(n)
+    sigma = np.geomspace(sigma_min, sigma_max, 400)
+    gain = theory.optimal_weight(lam[:, None], sigma[None, :])
+    tau_star = theory.one_layer_emergence_time(lam, eta=eta, q=q, **kw).tau_star
+    lo, hi = np.nanmin(tau_star), np.nanmax(tau_star)
+    eta_tau = np.geomspace(lo / 1e3, hi * 1e2, 500)
+    gen_var = theory.one_layer_generated_variance(lam[:, None], eta_tau[None, :] / eta, eta=eta, q=q, **kw)
+    order = np.sort(tau_star)
+    picks = [0, (n - 1) // 2, n - 2]
+    snap_t = np.array([np.sqrt(order[i] * order[i + 1]) for i in picks])
+    snap = theory.one_layer_generated_variance(lam[:, None], snap_t[None, :] / eta, eta=eta, q=q, **kw).T
+
+    fig, axs = plt.subplots(1, 4, figsize=figsize)
+    ranks = np.arange(n)
+    ax = axs[0]
+    ax.scatter(ranks, lam, c=colors, s=40, zorder=3)
+    ax.vlines(ranks, lam.min() / 3, lam, colors=colors)
+    ax.set(yscale="log", xlabel="mode k (by variance)", ylabel=r"variance $\lambda_k$", title="1  data spectrum  →",
+           xticks=ranks)
+    ax = axs[1]
+    for k in range(n):
+        ax.plot(sigma, gain[k], color=colors[k])
+    ax.set(xscale="log", xlabel=r"noise level $\sigma$", ylabel=r"gain $\lambda_k/(\lambda_k+\sigma^2)$",
+           title="2  linear denoiser  →", ylim=(-0.03, 1.03))
+    ax = axs[2]
+    for k in range(n):
+        ax.plot(eta_tau, gen_var[k], color=colors[k])
+        ax.axhline(lam[k], color=colors[k], ls=":", lw=0.8)
+        if np.isfinite(tau_star[k]):
+            y = theory.one_layer_generated_variance(lam[k], tau_star[k] / eta, eta=eta, q=q, **kw)
+            ax.plot(tau_star[k], y, "o", color=colors[k], ms=5, zorder=3)
+    ax.set(xscale="log", yscale="log", xlabel=r"training time $\eta\tau$",
+           ylabel=r"generated variance $\hat\lambda_k$", title=r"3  learning: $\tau^*_k \propto 1/\lambda_k$  →")
+    ax = axs[3]
+    ax.plot(ranks, lam, "o--", color=DATA_COLOR, label="data", ms=4)
+    shades = [0.75, 0.5, 0.2]
+    for j, t in enumerate(snap_t):
+        ax.plot(ranks, snap[j], "s-", color=str(shades[j]), ms=3, label=rf"$\eta\tau = {t:.2g}$")
+    ax.set(yscale="log", xlabel="mode k (by variance)", ylabel="variance of the samples", title="4  samples",
+           xticks=ranks)
+    ax.legend(loc="lower left")
+    fig.schematic = dict(lam=lam, sigma=sigma, gain=gain, eta_tau=eta_tau, gen_var=gen_var, tau_star=tau_star,
+                         snapshot_times=snap_t, snapshot_spectra=snap)
+    return fig
