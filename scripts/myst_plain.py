@@ -460,15 +460,21 @@ def _render_directive(name: str, arg: str, opts: dict, body: list[str], page: _P
         return ["", "*Proof.*", "", *body, "", "$\\blacksquare$", ""]
     if name.startswith("prf:"):
         kind = name[4:]
-        head = f"**{PRF_NAMES.get(kind, kind.capitalize())} {page.next(kind)}**"
-        return ["", head + (f" ({arg})." if arg else "."), "", *body, ""]
+        head = f"{PRF_NAMES.get(kind, kind.capitalize())} {page.next(kind)}"
+        return ["", f"**{head}** ({arg})." if arg else f"**{head}.**", "", *body, ""]
     if name == "exercise":
-        head = f"**Exercise {page.next('exercise')}**" + (f" ({arg})." if arg else ".")
+        number = page.next("exercise")
+        head = f"**Exercise {number}** ({arg})." if arg else f"**Exercise {number}.**"
         return ["", "---", "", head, "", *body, ""]
     if name in ("solution", "solution-start"):
         t = page.book.targets.get(arg)
         which = f" to Exercise {t.number}" if t is not None and t.kind == "exercise" else ""
+        if name == "solution":  # folded, as in the book (a gated solution spans cells: a heading only)
+            return ["", "<details>", f"<summary><b>Solution{which}</b> (click to open)</summary>", "", *body, "",
+                    "</details>", ""]
         return ["", f"**Solution{which}.**", "", *body, ""]
+    if name.startswith("glue"):  # a glued figure or value: the code cell that computes it shows it
+        return ["", f"*(`{arg}`: shown by the code cell that computes it above.)*", ""]
     if name == "solution-end":
         return ["", "*End of the solution.*", ""]
     if name == "math":

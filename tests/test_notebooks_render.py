@@ -136,7 +136,7 @@ Done.
     assert "**Proposition 3.1** (Big)." in text
     assert "By (3.1) and Alpha & Beta (2020), see Chapter 3, *The X chapter*." in text
     assert "*Proof.*" in text and "`{eq}` in code stays" in text
-    assert "**Exercise 3.1**." in text and "Prove Proposition 3.1." in text
-    assert "**Solution to Exercise 3.1.**" in text
+    assert "**Exercise 3.1.**" in text and "Prove Proposition 3.1." in text
+    assert "<summary><b>Solution to Exercise 3.1</b> (click to open)</summary>\n\nDone.\n\n</details>" in text
     assert myst_plain.leftovers(text) == []
     assert myst_plain.leftovers("```{note}\nx\n```\n(lab)=\nsee {eq}`a`") != []
