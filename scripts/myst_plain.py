@@ -270,6 +270,12 @@ def scan_page(doc: str, text: str, book: Book) -> None:
             counters["equation"] = counters.get("equation", 0) + 1
             book.targets[opts["label"]] = Target("equation", _numbered(num, counters["equation"]), "", doc)
             continue
+        elif name in ("figure", "glue:figure", "table", "list-table", "csv-table"):
+            kind = "table" if "table" in name else "figure"
+            counters[kind] = counters.get(kind, 0) + 1
+            if "name" in opts:
+                book.targets[opts["name"]] = Target(kind, _numbered(num, counters[kind]), "", doc)
+            continue
         if kind is None:
             continue
         counters[kind] = counters.get(kind, 0) + 1
@@ -324,6 +330,8 @@ def _target_name(t: Target, book: Book) -> str:
         return f"Chapter {t.number}, *{t.title}*" if t.number else f"*{t.title}*"
     if t.kind == "section":
         return f"“{t.title}”" + (f" (chapter {t.number})" if t.number else "")
+    if t.kind in ("figure", "table"):
+        return f"{t.kind.capitalize()} {t.number}"
     return f"{PRF_NAMES.get(t.kind, t.kind.capitalize())} {t.number}"
 
 
@@ -474,15 +482,24 @@ def _render_directive(name: str, arg: str, opts: dict, body: list[str], page: _P
                     "</details>", ""]
         return ["", f"**Solution{which}.**", "", *body, ""]
     if name.startswith("glue"):  # a glued figure or value: the code cell that computes it shows it
-        return ["", f"*(`{arg}`: shown by the code cell that computes it above.)*", ""]
+        label = f"Figure {page.next('figure')}: " if name == "glue:figure" else ""
+        caption = " ".join(body).strip()
+        return ["", f"*{label}{caption + ' ' if caption else ''}(`{arg}`: shown by the code cell that computes it "
+                    "above.)*", ""]
     if name == "solution-end":
         return ["", "*End of the solution.*", ""]
     if name == "math":
         tag = [f"\\tag{{{page.next('equation')}}}"] if "label" in opts else []
         return ["", "$$", *body, *tag, "$$", ""]
-    if name in ("figure", "image"):
+    if name == "image":
+        return ["", f"![{opts.get('alt', '')}]({arg})", ""]
+    if name == "figure":
         caption = " ".join(body).strip()
-        return ["", f"![{opts.get('alt', caption)}]({arg})", "", *([f"*{caption}*", ""] if caption else [])]
+        label = f"Figure {page.next('figure')}"
+        return ["", f"![{opts.get('alt', caption)}]({arg})", "", f"*{label}: {caption}*" if caption else f"*{label}*", ""]
+    if name in ("table", "list-table", "csv-table"):
+        label = f"Table {page.next('table')}"
+        return ["", f"*{label}{': ' + arg if arg else ''}*", "", *body, ""]
     if name == "bibliography":
         return ["", "*(The bibliography is a page of the book.)*", ""]
     if name == "glossary":

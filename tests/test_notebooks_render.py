@@ -128,6 +128,11 @@ Prove Proposition {prf:ref}`prop-big`.
 ```{solution} ex-one
 Done.
 ```
+
+```{figure} fig.png
+:name: fig-one
+A figure, see {numref}`fig-one` and {numref}`Fig. %s <fig-one>`; {glue:text}`value`.
+```
 """)
     md = tmp_path / "chapters" / "03_x.md"
     text = "\n\n".join("".join(c["source"]) for c in json.loads(mk.notebook_text(md, root=tmp_path, ref="v1"))["cells"]
@@ -138,5 +143,6 @@ Done.
     assert "*Proof.*" in text and "`{eq}` in code stays" in text
     assert "**Exercise 3.1.**" in text and "Prove Proposition 3.1." in text
     assert "<summary><b>Solution to Exercise 3.1</b> (click to open)</summary>\n\nDone.\n\n</details>" in text
+    assert "*Figure 3.1: A figure, see Figure 3.1 and Fig. 3.1; `value` (the value the notebook computes).*" in text
     assert myst_plain.leftovers(text) == []
     assert myst_plain.leftovers("```{note}\nx\n```\n(lab)=\nsee {eq}`a`") != []
