@@ -78,7 +78,8 @@ book: venv data assets notebooks
 	$(JB) build . $(BUILD_FLAGS)
 	@echo "The book is at: $(CURDIR)/$(HTML)/index.html"
 
-test-package: venv
+# (assets: the notebook render test typesets the twins with the vendored MathJax, in node)
+test-package: venv assets
 	$(PY) -m pytest tests --ignore=tests/postbuild --ignore=tests/test_student_edition.py
 
 rebuild: venv data assets

@@ -1,10 +1,15 @@
-"""Generate the .ipynb twin of every chapter (for Colab and Binder) and the student edition's inputs.
+"""Generate the .ipynb twin of every chapter (Colab, Binder, JupyterLab, a downloaded notebook) and the student edition.
 
 Every page of _toc.yml whose source is a MyST markdown notebook (jupytext front matter) gets a committed twin
 `<same folder>/<same stem>.ipynb`: sphinx-book-theme's Colab/Binder buttons open the .ipynb when one with the same
-stem sits next to the source (the book itself ignores *.ipynb, see exclude_patterns in _config.yml). The twin's
-first cell installs the package when it runs in Google Colab and does nothing elsewhere; the repository URL and
-branch are read from _config.yml (`repository.url`, `repository.branch`), the one place they live.
+stem sits next to the source (the book itself ignores *.ipynb, see exclude_patterns in _config.yml).
+
+A twin is plain Jupyter: its Markdown is converted by scripts/myst_plain.py (the book's MathJax macros expanded from
+_config.yml, equations, propositions and exercises numbered, references and citations as readable text, no MyST
+left). Its first cell (visible, output hidden) installs the package whenever `import spectral_bias` fails, on any
+platform, from `repository.url` of _config.yml pinned to a release tag on HEAD or the exact commit the book was built
+from (`SPECTRAL_BIAS_REF=v0.1.0 make notebooks` pins a tag; the pin only moves when the package changed), and fetches
+the data sets the chapter loads. At run time `$SPECTRAL_BIAS_PIP_SPEC` replaces what pip installs.
 
     python scripts/make_notebooks.py                    # (re)write the twins; prints what changed
     python scripts/make_notebooks.py --check            # exit 1 when a twin is missing or out of date
@@ -18,7 +23,9 @@ import argparse
 import copy
 import hashlib
 import json
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -27,6 +34,10 @@ import nbformat
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import myst_plain  # noqa: E402  (scripts/myst_plain.py: MyST -> plain Markdown)
+
+sys.path.pop(0)
 INSTALL_TAG = "colab-install"
 
 # Data sets that need `python -m spectral_bias.data fetch <name>` (not bundled in a wheel). Read from the package
@@ -154,22 +165,82 @@ def fetched_datasets(text: str) -> list[str]:
     return [n for n in FETCHED if re.search(r"""["']%s["']""" % re.escape(n), text)]
 
 
-def install_cell_source(url: str, branch: str, datasets: list[str]) -> str:
-    spec = f"spectral_bias[all] @ git+{url}@{branch}" if branch else f"spectral_bias[all] @ git+{url}"
+PIN_ENV = "SPECTRAL_BIAS_REF"  # `SPECTRAL_BIAS_REF=v0.1.0 make notebooks` pins the twins to a tag
+SPEC_ENV = "SPECTRAL_BIAS_PIP_SPEC"  # at run time: install from elsewhere (a fork, a local checkout)
+_PACKAGE_PATHS = ("src", "pyproject.toml")
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def pinned_ref(root: Path = ROOT, previous: str | None = None) -> str:
+    """What the install cell installs: $SPECTRAL_BIAS_REF, else a v* tag on HEAD, else HEAD's commit.
+
+    `previous` (the ref a twin pins now) is kept while the package (src/, pyproject.toml) is the same at it and at
+    HEAD, so regenerating the twins after a commit that touched only chapters changes nothing. Without git (an
+    unpacked archive) the branch of _config.yml is used.
+    """
+    env = os.environ.get(PIN_ENV, "").strip()
+    if env:
+        return env
+    head = _git(root, "rev-parse", "HEAD")
+    if head is None:
+        return str(book_config(root).get("repository", {}).get("branch") or "main")
+    tag = _git(root, "tag", "--points-at", "HEAD", "--list", "v*", "--sort=-v:refname")
+    if tag:
+        return tag.splitlines()[0]
+    if previous and _git(root, "diff", "--quiet", previous, "HEAD", "--", *_PACKAGE_PATHS) is not None:
+        return previous  # same package at both commits (exit 0); an unknown ref or a difference repins
+    return head
+
+
+def install_cell_source(url: str, ref: str, datasets: list[str]) -> str:
+    """The twin's first cell: install the package when `import spectral_bias` fails (any platform), then fetch data."""
+    spec = f"spectral_bias[all] @ git+{url}@{ref}" if ref else f"spectral_bias[all] @ git+{url}"
     lines = [
-        "# Running in Google Colab? This installs the book's package (and fetches the data this chapter uses).",
-        "# Anywhere else (Binder, a local checkout) it does nothing.",
-        "import sys",
+        "# Set-up: installs the book's package if this Python does not have it (Colab, Kaggle, JupyterHub, VS Code,",
+        "# a downloaded notebook), pinned to the version the book was built from; then fetches this chapter's data.",
+        f"# To install another version or a fork: set ${SPEC_ENV} (a pip requirement) before starting Jupyter.",
+        "import os, subprocess, sys",
         "",
-        "if \"google.colab\" in sys.modules:",
-        "    import subprocess",
+        f"PACKAGE = os.environ.get({json.dumps(SPEC_ENV)}) or {json.dumps(spec)}",
+        "try:",
+        "    import spectral_bias",
+        "except ImportError:",
+        "    done = subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"--quiet\", PACKAGE],",
+        "                          capture_output=True, text=True)",
+        "    if done.returncode != 0:",
+        "        raise RuntimeError(f\"pip install {PACKAGE!r} failed:\\n{done.stderr[-3000:]}\")",
+        "    import importlib",
         "",
-        f"    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"--quiet\", {json.dumps(spec)}], check=True)",
+        "    importlib.invalidate_caches()",
+        "    import spectral_bias",
+        "print(\"spectral_bias\", spectral_bias.__version__, \"from\", os.path.dirname(spectral_bias.__file__))",
     ]
     if datasets:
         args = ", ".join(json.dumps(d) for d in datasets)
-        lines.append(f"    subprocess.run([sys.executable, \"-m\", \"spectral_bias.data\", \"fetch\", {args}], check=True)")
+        lines += [
+            f"done = subprocess.run([sys.executable, \"-m\", \"spectral_bias.data\", \"fetch\", {args}],",
+            "                      capture_output=True, text=True)",
+            "print(done.stdout.strip())",
+            "if done.returncode != 0:",
+            "    raise RuntimeError(done.stderr.strip())",
+        ]
     return "\n".join(lines)
+
+
+_PIN_LINE = re.compile(r"(PACKAGE = .*?@ git\+[^\"]*?)@([^\"@]+)(\")")
+
+
+def install_cell_ref(source: str) -> str | None:
+    """The ref an install cell pins (None if it pins none)."""
+    m = _PIN_LINE.search(source)
+    return m.group(2) if m else None
 
 
 def _cell_id(cell, seen: set) -> str:
@@ -181,8 +252,24 @@ def _cell_id(cell, seen: set) -> str:
     return cid
 
 
-def notebook_text(md: Path, *, student: bool = False, root: Path = ROOT) -> str:
-    """The .ipynb (JSON text) generated from the MyST notebook `md`: install cell first, deterministic ids."""
+_BOOKS: dict = {}
+
+
+def book_index(root: Path = ROOT) -> myst_plain.Book:
+    """Labels, numbers, titles, citations and macros of the whole book (cached per root and source state)."""
+    docs = toc_docs(root)
+    files = [root / f"{d}.md" for d in docs] + [root / "_config.yml", root / "references.bib"]
+    key = (str(root), tuple((str(f), f.stat().st_mtime_ns) for f in files if f.exists()))
+    if key not in _BOOKS:
+        _BOOKS.clear()
+        _BOOKS[key] = myst_plain.load_book(root, docs, book_config(root))
+    return _BOOKS[key]
+
+
+def notebook_text(md: Path, *, student: bool = False, root: Path = ROOT, ref: str | None = None) -> str:
+    """The .ipynb (JSON text) generated from the MyST notebook `md`: install cell first, plain Markdown (macros
+    expanded, references numbered, directives as headed paragraphs), deterministic ids. `ref`: what the install cell
+    pins (default: :func:`pinned_ref`)."""
     text = md.read_text(encoding="utf-8")
     if not is_myst_notebook(text):
         raise ValueError(f"{md} is not a MyST notebook (no jupytext/kernelspec front matter)")
@@ -191,11 +278,19 @@ def notebook_text(md: Path, *, student: bool = False, root: Path = ROOT) -> str:
     nb = jupytext.reads(text, fmt="md:myst")
     repo = book_config(root).get("repository", {})
     if not repo.get("url"):
-        raise ValueError("_config.yml has no repository.url: the Colab install cell needs it")
-    install = nbformat.v4.new_code_cell(install_cell_source(repo["url"], repo.get("branch", ""),
+        raise ValueError("_config.yml has no repository.url: the install cell needs it")
+    install = nbformat.v4.new_code_cell(install_cell_source(repo["url"], ref if ref is not None else pinned_ref(root),
                                                             fetched_datasets(text)))
-    install.metadata = {"tags": [INSTALL_TAG]}
-    cells = [install] + list(nb.cells)
+    install.metadata = {"tags": [INSTALL_TAG], "jupyter": {"outputs_hidden": True}}
+    doc = str(md.relative_to(root).with_suffix("").as_posix())
+    convert = myst_plain.Converter(doc, book_index(root))
+    cells = [install]
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = convert(cell.source)
+            if not cell.source.strip():
+                continue
+        cells.append(cell)
     seen: set = set()
     for cell in cells:
         cell.id = _cell_id(cell, seen)
@@ -215,10 +310,14 @@ def notebook_text(md: Path, *, student: bool = False, root: Path = ROOT) -> str:
 def normalized(nb_json: str) -> dict:
     """What must match between a twin and its regeneration (volatile metadata, ids and outputs ignored)."""
     nb = json.loads(nb_json)
+
+    def src(c):
+        text = "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+        return _PIN_LINE.sub(r"\1@<ref>\3", text) if INSTALL_TAG in c.get("metadata", {}).get("tags", []) else text
+
     return {
         "kernelspec": nb.get("metadata", {}).get("kernelspec"),
-        "cells": [(c["cell_type"], "".join(c["source"]) if isinstance(c["source"], list) else c["source"],
-                   sorted(c.get("metadata", {}).get("tags", [])))
+        "cells": [(c["cell_type"], src(c), sorted(c.get("metadata", {}).get("tags", [])))
                   for c in nb["cells"]],
     }
 
@@ -241,10 +340,19 @@ def out_of_date(root: Path = ROOT) -> list[str]:
     return problems
 
 
+def _current_ref(twin: Path) -> str | None:
+    try:
+        first = json.loads(twin.read_text(encoding="utf-8"))["cells"][0]
+    except (OSError, ValueError, KeyError, IndexError):
+        return None
+    return install_cell_ref("".join(first["source"]) if isinstance(first["source"], list) else first["source"])
+
+
 def write_twins(root: Path = ROOT) -> list[Path]:
     changed = []
     for md in notebook_sources(root):
-        twin, text = twin_path(md), notebook_text(md, root=root)
+        twin = twin_path(md)
+        text = notebook_text(md, root=root, ref=pinned_ref(root, _current_ref(twin) if twin.exists() else None))
         if not twin.exists() or twin.read_text(encoding="utf-8") != text:
             twin.write_text(text, encoding="utf-8")
             changed.append(twin)

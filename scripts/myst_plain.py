@@ -1,0 +1,582 @@
+"""Turn the book's MyST Markdown into plain Markdown that stock Jupyter (JupyterLab, Colab, VS Code) renders.
+
+The book's pages use Sphinx features that only exist inside the book: cross-references (`{eq}`, `{prf:ref}`,
+`{ref}`, `{numref}`, `{doc}`, `{term}`, `{cite}`), labels (`(label)=`), directives (`{prf:proposition}`,
+`{prf:proof}`, `{exercise}`, `{solution}`, admonitions, ...), labelled display maths (`$$ ... $$ (label)`) and the
+MathJax macros defined once in `_config.yml` (`sphinx.config.mathjax3_config.tex.macros`). A notebook twin cannot
+rely on any of them, so :func:`convert` rewrites a Markdown cell:
+
+- macros are expanded inside maths (read from `_config.yml`, never copied);
+- labelled equations get a `\\tag{N.k}` (N = the chapter number of the file name, k counts the page's labelled
+  equations) and `{eq}` references become "(N.k)";
+- proofs, propositions, lemmas, definitions, ... become a bold heading "Proposition N.k (title)." followed by the
+  body; exercises "Exercise N.k", solutions "Solution to Exercise N.k";
+- references become readable text (the target's number, or its heading), citations "Author & Author (year)";
+- `(label)=` targets are dropped, unknown directives keep their body under a bold title.
+
+:func:`math_segments` finds the maths of a Markdown text the way JupyterLab does before it typesets (`$$...$$`,
+`$...$`, `\\begin{env}...\\end{env}`, never inside code); the render test uses it to typeset every twin.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+# ---------------------------------------------------------------------------------------------------------------
+# maths
+# ---------------------------------------------------------------------------------------------------------------
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,}|:{3,})\s*(.*?)\s*$")
+_MATH = re.compile(
+    r"(?P<code>`+)(?:.+?)(?P=code)"  # inline code: skipped
+    r"|\$\$(?P<display>.+?)\$\$"
+    r"|(?<![\\$])\$(?P<inline>(?:[^$\n]|\n(?![ \t]*\n))+?)(?<!\\)\$"
+    r"|\\begin\{(?P<env>[A-Za-z]+\*?)\}(?P<body>.*?)\\end\{(?P=env)\}",
+    re.S,
+)
+
+
+@dataclass(frozen=True)
+class Math:
+    start: int
+    end: int
+    tex: str
+    display: bool
+
+
+def _code_block_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of fenced code blocks (backticks or tildes; never colon fences)."""
+    spans, pos, open_ = [], 0, None
+    directives: list[str] = []  # open directive fences (their closing fence is not a code block)
+    for line in text.splitlines(keepends=True):
+        m = _FENCE.match(line)
+        if open_ is not None:
+            if m and m.group(1)[0] == open_[1][0] and len(m.group(1)) >= len(open_[1]) and not m.group(2):
+                spans.append((open_[0], pos + len(line)))
+                open_ = None
+        elif m and m.group(2).startswith("{"):
+            directives.append(m.group(1))
+        elif m and not m.group(2) and directives and m.group(1)[0] == directives[-1][0] \
+                and len(m.group(1)) >= len(directives[-1]):
+            directives.pop()
+        elif m and m.group(1)[0] in "`~":
+            open_ = (pos, m.group(1))
+        pos += len(line)
+    if open_ is not None:
+        spans.append((open_[0], len(text)))
+    return spans
+
+
+def math_segments(text: str) -> list[Math]:
+    """The maths in Markdown `text`, outside code, with its position (``text[start:end]`` is the whole segment)."""
+    out = []
+    code = _code_block_spans(text)
+    pos = 0
+    for lo, hi in code + [(len(text), len(text))]:
+        for m in _MATH.finditer(text, pos, lo):
+            if m.group("code"):
+                continue
+            if m.group("display") is not None:
+                out.append(Math(m.start(), m.end(), m.group("display"), True))
+            elif m.group("inline") is not None:
+                out.append(Math(m.start(), m.end(), m.group("inline"), False))
+            else:
+                out.append(Math(m.start(), m.end(), m.group(0), True))
+        pos = hi
+    return out
+
+
+def book_macros(config: dict) -> dict[str, tuple[str, int]]:
+    """The MathJax macros of the book's `_config.yml`: name -> (definition, number of arguments)."""
+    tex = (((config.get("sphinx") or {}).get("config") or {}).get("mathjax3_config") or {}).get("tex") or {}
+    out = {}
+    for name, value in (tex.get("macros") or {}).items():
+        if isinstance(value, str):
+            out[name] = (value, 0)
+        elif isinstance(value, list) and value and isinstance(value[0], str) and len(value) >= 2:
+            out[name] = (value[0], int(value[1]))
+        else:
+            raise ValueError(f"macro {name!r} in _config.yml: expected a string or [definition, nargs], got {value!r}")
+    return out
+
+
+def _brace_arg(tex: str, i: int) -> tuple[str, int]:
+    """The macro argument starting at tex[i] (after spaces): a {group} or one token. Returns (argument, end)."""
+    while i < len(tex) and tex[i] == " ":
+        i += 1
+    if i >= len(tex):
+        raise ValueError(f"a macro argument is missing at the end of {tex!r}")
+    if tex[i] == "{":
+        depth = 0
+        for j in range(i, len(tex)):
+            if tex[j] == "{" and (j == 0 or tex[j - 1] != "\\"):
+                depth += 1
+            elif tex[j] == "}" and tex[j - 1] != "\\":
+                depth -= 1
+                if depth == 0:
+                    return tex[i + 1: j], j + 1
+        raise ValueError(f"unbalanced braces in {tex!r}")
+    m = re.match(r"\\[A-Za-z]+|\\.|.", tex[i:], re.S)
+    return m.group(0), i + len(m.group(0))
+
+
+_CONTROL_WORD = re.compile(r"\\([A-Za-z]+)")
+
+
+def expand_macros(tex: str, macros: dict[str, tuple[str, int]], _depth: int = 0) -> str:
+    """`tex` with every macro of `macros` replaced by its definition (recursively, arguments substituted).
+
+    A control word is the backslash and all the letters after it, as in TeX, so `\\R` never matches `\\Rightarrow`.
+    After `^` or `_` the expansion is wrapped in braces so it stays one sub/superscript.
+    """
+    if _depth > 20:
+        raise ValueError("macro expansion does not terminate (a macro refers to itself?)")
+    out, pos = [], 0
+    changed = False
+    for m in _CONTROL_WORD.finditer(tex):
+        if m.start() < pos:
+            continue
+        name = m.group(1)
+        if name not in macros:
+            continue
+        body, nargs = macros[name]
+        end = m.end()
+        for k in range(1, nargs + 1):
+            arg, end = _brace_arg(tex, end)
+            body = body.replace(f"#{k}", arg)
+        out.append(tex[pos: m.start()])
+        # one token in TeX, so one group here: after ^ or _ and after a control word that may take it as its
+        # argument (\dot\bx -> \dot{\mathbf{x}}, not \dot\mathbf{x})
+        prev = tex[: m.start()].rstrip(" ")
+        wrap = prev.endswith(("^", "_")) or re.search(r"\\[A-Za-z]+$", prev) is not None
+        out.append("{" + body + "}" if wrap else body)
+        pos, changed = end, True
+    out.append(tex[pos:])
+    result = "".join(out)
+    return expand_macros(result, macros, _depth + 1) if changed else result
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# labels and numbers of the whole book
+# ---------------------------------------------------------------------------------------------------------------
+_LABEL_LINE = re.compile(r"^\(([^()\s]+)\)=\s*$")
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_EQ_CLOSE = re.compile(r"^\s*\$\$\s*\(([^()\s]+)\)\s*$")
+_DIRECTIVE = re.compile(r"^\{([A-Za-z][\w:-]*)\}\s*(.*)$")
+_OPTION = re.compile(r"^\s*:([\w-]+):\s*(.*?)\s*$")
+
+PRF_NAMES = {
+    "proof": "Proof", "theorem": "Theorem", "lemma": "Lemma", "proposition": "Proposition", "corollary": "Corollary",
+    "definition": "Definition", "remark": "Remark", "example": "Example", "conjecture": "Conjecture",
+    "axiom": "Axiom", "criterion": "Criterion", "algorithm": "Algorithm", "observation": "Observation",
+    "property": "Property", "assumption": "Assumption", "notation": "Notation",
+}
+ADMONITIONS = {"note", "warning", "tip", "hint", "important", "caution", "attention", "danger", "error", "seealso",
+               "admonition", "margin", "sidebar", "topic", "dropdown", "epigraph", "card"}
+
+
+@dataclass
+class Target:
+    kind: str  # "equation", "section", "chapter", "exercise" or a prf kind ("proposition", ...)
+    number: str  # "4.2" (empty for sections)
+    title: str  # heading or directive title ("" if none)
+    doc: str
+
+
+@dataclass
+class Book:
+    """Every label of the book with its readable name, the citations and the page titles."""
+
+    targets: dict[str, Target] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)
+    chapter_numbers: dict[str, str] = field(default_factory=dict)
+    citations: dict[str, str] = field(default_factory=dict)
+    macros: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+
+def chapter_number(doc: str) -> str:
+    """"4" for chapters/04_weights_to_samples, "" for a page without a number."""
+    m = re.match(r"(\d+)_", Path(doc).name)
+    return str(int(m.group(1))) if m else ""
+
+
+def _numbered(prefix: str, k: int) -> str:
+    return f"{prefix}.{k}" if prefix else str(k)
+
+
+def _iter_blocks(lines: list[str]):
+    """Yield (index, directive name, argument, options) for every directive opening line (any nesting level)."""
+    for i, line in enumerate(lines):
+        m = _FENCE.match(line)
+        if not m:
+            continue
+        d = _DIRECTIVE.match(m.group(2))
+        if not d:
+            continue
+        opts, j = {}, i + 1
+        while j < len(lines) and _OPTION.match(lines[j]):
+            o = _OPTION.match(lines[j])
+            opts[o.group(1)] = o.group(2)
+            j += 1
+        yield i, d.group(1), d.group(2).strip(), opts
+
+
+def scan_page(doc: str, text: str, book: Book) -> None:
+    """Record the labels, numbers and title of one page (MyST source) in `book`."""
+    num = chapter_number(doc)
+    book.chapter_numbers[doc] = num
+    lines = text.splitlines()
+    code = _code_block_spans(text)
+    offsets, pos = [], 0
+    for line in lines:
+        offsets.append(pos)
+        pos += len(line) + 1
+    in_code = [any(lo <= off < hi for lo, hi in code) for off in offsets]
+    counters: dict[str, int] = {}
+    pending: list[str] = []
+    for i, line in enumerate(lines):
+        if in_code[i]:
+            continue
+        lab = _LABEL_LINE.match(line)
+        if lab:
+            pending.append(lab.group(1))
+            continue
+        h = _HEADING.match(line)
+        if h:
+            title = h.group(2)
+            if len(h.group(1)) == 1 and doc not in book.titles:
+                book.titles[doc] = title
+            for label in pending:
+                kind = "chapter" if len(h.group(1)) == 1 else "section"
+                book.targets[label] = Target(kind, num, _plain_inline(title), doc)
+            pending = []
+            continue
+        if line.strip():
+            pending = []
+        eq = _EQ_CLOSE.match(line)
+        if eq:
+            counters["equation"] = counters.get("equation", 0) + 1
+            book.targets[eq.group(1)] = Target("equation", _numbered(num, counters["equation"]), "", doc)
+    for i, name, arg, opts in _iter_blocks(lines):
+        kind = None
+        if name.startswith("prf:") and name != "prf:proof":
+            kind = name[4:]
+        elif name == "exercise":
+            kind = "exercise"
+        elif name == "math" and "label" in opts:
+            counters["equation"] = counters.get("equation", 0) + 1
+            book.targets[opts["label"]] = Target("equation", _numbered(num, counters["equation"]), "", doc)
+            continue
+        elif name in ("figure", "glue:figure", "table", "list-table", "csv-table"):
+            kind = "table" if "table" in name else "figure"
+            counters[kind] = counters.get(kind, 0) + 1
+            if "name" in opts:
+                book.targets[opts["name"]] = Target(kind, _numbered(num, counters[kind]), "", doc)
+            continue
+        if kind is None:
+            continue
+        counters[kind] = counters.get(kind, 0) + 1
+        if "label" in opts:
+            book.targets[opts["label"]] = Target(kind, _numbered(num, counters[kind]), arg, doc)
+
+
+def _bib_entries(text: str) -> dict[str, str]:
+    """key -> "Wang & Pehlevan (2025)" from a BibTeX file (authors' last names, year)."""
+    out = {}
+    for m in re.finditer(r"@\w+\s*\{\s*([^,\s]+)\s*,(.*?)\n\}", text, re.S):
+        key, body = m.group(1), m.group(2)
+        fields = dict((f.group(1).lower(), f.group(2)) for f in
+                      re.finditer(r"(\w+)\s*=\s*[{\"](.*?)[}\"]\s*,?\s*$", body, re.M))
+        authors = [a.strip() for a in re.split(r"\s+and\s+", fields.get("author", "").replace("\n", " ")) if a.strip()]
+        names = [(a.split(",")[0] if "," in a else a.split()[-1]).strip("{} ") for a in authors]
+        who = (names[0] + " et al." if len(names) > 2 else " & ".join(names)) or key
+        out[key] = f"{who} ({fields.get('year', 'n.d.')})"
+    return out
+
+
+def load_book(root: Path, docs: list[str], config: dict) -> Book:
+    """Scan every page of the book (`docs`: docnames without extension) under `root`."""
+    book = Book(macros=book_macros(config))
+    for doc in docs:
+        path = root / f"{doc}.md"
+        if path.is_file():
+            scan_page(doc, path.read_text(encoding="utf-8"), book)
+    for bib in config.get("bibtex_bibfiles") or []:
+        path = root / bib
+        if path.is_file():
+            book.citations.update(_bib_entries(path.read_text(encoding="utf-8")))
+    return book
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# roles
+# ---------------------------------------------------------------------------------------------------------------
+_ROLE_OR_CODE = re.compile(r"(?P<code>(`+).+?\2)|\{(?P<role>[A-Za-z][\w:.-]*)\}`(?P<content>[^`]*)`", re.S)
+_EXPLICIT = re.compile(r"^(?P<text>.*?)\s*<(?P<target>[^<>]+)>$", re.S)
+
+
+def _plain_inline(text: str) -> str:
+    """Heading text without roles (used for titles in the label table)."""
+    return re.sub(r"\{[A-Za-z][\w:.-]*\}`([^`]*)`", lambda m: m.group(1).split("<")[0].strip(), text)
+
+
+def _target_name(t: Target, book: Book) -> str:
+    if t.kind == "equation":
+        return f"({t.number})"
+    if t.kind == "chapter":
+        return f"Chapter {t.number}, *{t.title}*" if t.number else f"*{t.title}*"
+    if t.kind == "section":
+        return f"“{t.title}”" + (f" (chapter {t.number})" if t.number else "")
+    if t.kind in ("figure", "table"):
+        return f"{t.kind.capitalize()} {t.number}"
+    return f"{PRF_NAMES.get(t.kind, t.kind.capitalize())} {t.number}"
+
+
+def _role(role: str, content: str, book: Book, doc: str) -> str:
+    explicit = _EXPLICIT.match(content)
+    text, target = (explicit.group("text"), explicit.group("target")) if explicit else (None, content.strip())
+    if role in ("eq", "prf:ref", "ref", "numref"):
+        t = book.targets.get(target)
+        if t is None:
+            raise ValueError(f"{doc}: unknown reference target {target!r} in {{{role}}}`{content}`")
+        if text and role == "numref":
+            return text.replace("%s", t.number).replace("{number}", t.number).replace("{name}", t.title)
+        return text if text else _target_name(t, book)
+    if role.startswith("cite"):
+        keys = [k.strip() for k in content.split(",") if k.strip()]
+        missing = [k for k in keys if k not in book.citations]
+        if missing:
+            raise ValueError(f"{doc}: unknown citation key(s) {missing} in {{{role}}}`{content}`")
+        return "; ".join(book.citations[k] for k in keys)
+    if role == "doc":
+        if text:
+            return text
+        path = str((Path(doc).parent / target).as_posix()) if not target.startswith("/") else target.lstrip("/")
+        return f"*{book.titles.get(path, book.titles.get(target, target))}*"
+    if role == "math":
+        return f"${content}$"
+    if role.startswith("glue"):
+        return f"`{target}` (the value the notebook computes)"
+    if role in ("term", "abbr", "download", "sub", "sup", "kbd", "guilabel", "menuselection", "file", "code"):
+        return text if text is not None else content
+    return text if text is not None else content
+
+
+def convert_roles(text: str, book: Book, doc: str) -> str:
+    """Replace every role outside code by readable text."""
+    code = _code_block_spans(text)
+    out, pos = [], 0
+    for lo, hi in code + [(len(text), len(text))]:
+        chunk = text[pos:lo]
+
+        def repl(m, chunk=chunk):
+            if m.group("code"):
+                return m.group(0)
+            out_text = _role(m.group("role"), m.group("content"), book, doc)
+            # "Proposition {prf:ref}`x`" already names the kind: keep only the number
+            before = re.search(r"(\w+)\s+$", chunk[max(0, m.start() - 30): m.start()])
+            kind, _, number = out_text.partition(" ")
+            if before and m.group("role") in ("prf:ref", "ref", "numref") and number and \
+                    before.group(1).lower().rstrip("s") == kind.lower():
+                return number
+            return out_text
+
+        out.append(_ROLE_OR_CODE.sub(repl, chunk))
+        out.append(text[lo:hi])
+        pos = hi
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# directives, labels, labelled equations
+# ---------------------------------------------------------------------------------------------------------------
+def _close_index(lines: list[str], i: int) -> int:
+    """Index of the fence closing the directive opened at lines[i] (nested fences allowed)."""
+    m = _FENCE.match(lines[i])
+    char, length = m.group(1)[0], len(m.group(1))
+    stack = []
+    for j in range(i + 1, len(lines)):
+        f = _FENCE.match(lines[j])
+        if not f:
+            continue
+        fence, info = f.groups()
+        if not info and stack and fence[0] == stack[-1][0] and len(fence) >= stack[-1][1]:
+            stack.pop()
+        elif not info and not stack and fence[0] == char and len(fence) >= length:
+            return j
+        elif info:
+            stack.append((fence[0], len(fence)))
+    raise ValueError(f"unclosed directive opened at line {i + 1}: {lines[i].strip()!r}")
+
+
+class _Page:
+    """Running counters of one page, so blocks get the numbers :func:`scan_page` gave their labels."""
+
+    def __init__(self, doc: str, book: Book):
+        self.doc, self.book, self.num = doc, book, chapter_number(doc)
+        self.counters: dict[str, int] = {}
+
+    def next(self, kind: str) -> str:
+        self.counters[kind] = self.counters.get(kind, 0) + 1
+        return _numbered(self.num, self.counters[kind])
+
+
+def _convert_lines(lines: list[str], page: _Page) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        m = _FENCE.match(line)
+        d = _DIRECTIVE.match(m.group(2)) if m else None
+        if m and not d and m.group(1)[0] in "`~":  # plain code block: copied as is
+            j = _close_index(lines, i)
+            out.extend(lines[i: j + 1])
+            i = j + 1
+            continue
+        if d:
+            j = _close_index(lines, i)
+            name, arg = d.group(1), d.group(2).strip()
+            k, opts = i + 1, {}
+            while k < j and _OPTION.match(lines[k]):
+                o = _OPTION.match(lines[k])
+                opts[o.group(1)] = o.group(2)
+                k += 1
+            body = _convert_lines(lines[k:j], page)
+            out.extend(_render_directive(name, arg, opts, body, page))
+            i = j + 1
+            continue
+        if _LABEL_LINE.match(line):
+            i += 1
+            continue
+        eq = _EQ_CLOSE.match(line)
+        if eq:
+            out.append(f"\\tag{{{page.next('equation')}}}")
+            out.append("$$")
+            i += 1
+            continue
+        out.append(line)
+        i += 1
+    return out
+
+
+def _render_directive(name: str, arg: str, opts: dict, body: list[str], page: _Page) -> list[str]:
+    body = _trim(body)
+    if name == "prf:proof":
+        return ["", "*Proof.*", "", *body, "", "$\\blacksquare$", ""]
+    if name.startswith("prf:"):
+        kind = name[4:]
+        head = f"{PRF_NAMES.get(kind, kind.capitalize())} {page.next(kind)}"
+        return ["", f"**{head}** ({arg})." if arg else f"**{head}.**", "", *body, ""]
+    if name == "exercise":
+        number = page.next("exercise")
+        head = f"**Exercise {number}** ({arg})." if arg else f"**Exercise {number}.**"
+        return ["", "---", "", head, "", *body, ""]
+    if name in ("solution", "solution-start"):
+        t = page.book.targets.get(arg)
+        which = f" to Exercise {t.number}" if t is not None and t.kind == "exercise" else ""
+        if name == "solution":  # folded, as in the book (a gated solution spans cells: a heading only)
+            return ["", "<details>", f"<summary><b>Solution{which}</b> (click to open)</summary>", "", *body, "",
+                    "</details>", ""]
+        return ["", f"**Solution{which}.**", "", *body, ""]
+    if name.startswith("glue"):  # a glued figure or value: the code cell that computes it shows it
+        label = f"Figure {page.next('figure')}: " if name == "glue:figure" else ""
+        caption = " ".join(body).strip()
+        return ["", f"*{label}{caption + ' ' if caption else ''}(`{arg}`: shown by the code cell that computes it "
+                    "above.)*", ""]
+    if name == "solution-end":
+        return ["", "*End of the solution.*", ""]
+    if name == "math":
+        tag = [f"\\tag{{{page.next('equation')}}}"] if "label" in opts else []
+        return ["", "$$", *body, *tag, "$$", ""]
+    if name == "image":
+        return ["", f"![{opts.get('alt', '')}]({arg})", ""]
+    if name == "figure":
+        caption = " ".join(body).strip()
+        label = f"Figure {page.next('figure')}"
+        return ["", f"![{opts.get('alt', caption)}]({arg})", "", f"*{label}: {caption}*" if caption else f"*{label}*", ""]
+    if name in ("table", "list-table", "csv-table"):
+        label = f"Table {page.next('table')}"
+        return ["", f"*{label}{': ' + arg if arg else ''}*", "", *body, ""]
+    if name == "bibliography":
+        return ["", "*(The bibliography is a page of the book.)*", ""]
+    if name == "glossary":
+        return ["", *_glossary(body), ""]
+    if name == "code-cell" or name == "code-block" or name == "code":
+        return ["```" + (arg.split()[0] if arg else ""), *body, "```"]
+    title = arg or name.capitalize()
+    if name in ADMONITIONS and name != "admonition" and arg == "":
+        title = name.capitalize()
+    return ["", f"**{title}.**" if not title.endswith((".", "?", "!")) else f"**{title}**", "", *body, ""]
+
+
+def _glossary(body: list[str]) -> list[str]:
+    out = []
+    for line in body:
+        if line and not line.startswith((" ", "\t", ":")):
+            out.append(f"**{line.strip()}**")
+        else:
+            out.append(re.sub(r"^\s*:\s*", "", line.strip()) if line.strip().startswith(":") else line.strip())
+    return out
+
+
+def _trim(lines: list[str]) -> list[str]:
+    while lines and not lines[0].strip():
+        lines = lines[1:]
+    while lines and not lines[-1].strip():
+        lines = lines[:-1]
+    return lines
+
+
+class Converter:
+    """Converts the Markdown cells of one page in order (numbers continue across cells)."""
+
+    def __init__(self, doc: str, book: Book):
+        self.doc, self.book = doc, book
+        self.page = _Page(doc, book)
+
+    def __call__(self, markdown: str) -> str:
+        lines = _convert_lines(markdown.split("\n"), self.page)
+        text = "\n".join(lines)
+        text = re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+        text = convert_roles(text, self.book, self.doc)
+        segs = math_segments(text)
+        out, pos = [], 0
+        for s in segs:
+            out.append(text[pos: s.start])
+            out.append(expand_macros(text[s.start: s.end], self.book.macros))
+            pos = s.end
+        out.append(text[pos:])
+        return "".join(out)
+
+
+def book_config(root: Path) -> dict:
+    return yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+
+
+# What must never survive into a twin's Markdown (outside code).
+LEFTOVER = [
+    (re.compile(r"^\s*(`{3,}|:{3,})\s*\{[A-Za-z][\w:-]*\}", re.M), "a MyST directive fence"),
+    (re.compile(r"^\s*:{3,}", re.M), "a colon fence (:::)"),
+    (re.compile(r"\{[A-Za-z][\w:.-]*\}`"), "a MyST role ({name}`...`)"),
+    (re.compile(r"^\([^()\s]+\)=\s*$", re.M), "a (label)= target"),
+    (re.compile(r"^\s*\$\$\s*\([^()\s]+\)\s*$", re.M), "a labelled equation ($$ (label))"),
+    (re.compile(r"^:(label|class|tags|name|nonumber):", re.M), "a directive option line"),
+]
+
+
+def leftovers(markdown: str) -> list[str]:
+    """Descriptions of the MyST syntax left in `markdown` outside code blocks and inline code."""
+    code = _code_block_spans(markdown)
+    plain, pos = [], 0
+    for lo, hi in code + [(len(markdown), len(markdown))]:
+        plain.append(re.sub(r"(?<!\})(`+)[^`].*?\1", "", markdown[pos:lo], flags=re.S))
+        pos = hi
+    text = "\n".join(plain)
+    found = []
+    for rx, what in LEFTOVER:
+        for m in rx.finditer(text):
+            found.append(f"{what}: {m.group(0).strip()[:60]!r}")
+    return found
