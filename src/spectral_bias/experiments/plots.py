@@ -5,7 +5,9 @@ import numpy as np
 
 from ..plotting import DATA_COLOR, mode_colors
 
-__all__ = ["plot_variance_trajectories", "plot_emergence", "plot_sample_grid", "BRANCH_COLORS"]
+__all__ = ["plot_variance_trajectories", "plot_emergence", "plot_sample_grid", "plot_variance_heatmap",
+           "plot_alignment", "plot_exponents", "plot_denoiser_grid", "plot_local_filter_fit", "BRANCH_COLORS",
+           "fit_label"]
 
 BRANCH_COLORS = {"increasing": "tab:red", "decreasing": "tab:blue"}
 
@@ -65,3 +67,99 @@ def plot_sample_grid(fig, res: dict, image_shape, *, n_cols: int | None = None):
             axes[i, j].grid(False)
         axes[i, 0].set_ylabel(f"step {int(res['show_steps'][i])}", fontsize="small")
     return axes
+
+
+def fit_label(f: dict | None) -> str:
+    """'α = 1.02 [0.89, 1.14] (N = 52)' for a fit dict of ``experiments.analysis`` (or 'too few modes')."""
+    if f is None:
+        return "too few modes"
+    return f"α = {f['alpha']:.2f} [{f['ci_alpha'][0]:.2f}, {f['ci_alpha'][1]:.2f}] (N = {f['n']})"
+
+
+def plot_variance_heatmap(ax, times, gen_var, lam, analysis: dict | None = None, *, criterion: str = "geometric",
+                          vmax: float = 2.0):
+    """Heatmap of every mode's generated variance over its data variance, λ̂_k(τ)/λ_k, over (training time, mode
+    rank) — the layout of the paper's Figs. 3C and 9B — with each mode's emergence time τ*_k as a dot (red:
+    increasing, blue: decreasing) when an ``emergence_analysis`` result is given. Log colour scale centred on 1
+    (white = learned). Time on a log axis (the step-0 snapshot drawn half a step left). Returns the image."""
+    from matplotlib.colors import LogNorm
+
+    lam = np.asarray(lam, dtype=float)
+    modes = np.asarray(analysis["modes"]) if analysis is not None else np.flatnonzero(lam > 1e-4 * lam.max())
+    t = np.asarray(times, dtype=float).copy()
+    if t[0] == 0:
+        t[0] = t[1] / 2
+    ratio = np.asarray(gen_var)[:, modes] / lam[modes]
+    edges_t = np.concatenate([[t[0] ** 1.5 / t[1] ** 0.5], np.sqrt(t[1:] * t[:-1]), [t[-1] ** 1.5 / t[-2] ** 0.5]])
+    im = ax.pcolormesh(edges_t, np.arange(len(modes) + 1), ratio.T, cmap="RdBu_r",
+                       norm=LogNorm(vmin=1 / vmax**2, vmax=vmax**2), shading="flat")
+    if analysis is not None:
+        a = analysis[criterion]
+        for b, col in BRANCH_COLORS.items():
+            sel = (a["direction"] == b) & np.isfinite(a["tau_star"])
+            ax.scatter(a["tau_star"][sel], np.flatnonzero(sel) + 0.5, s=4, color=col, edgecolors="none")
+    ax.set(xscale="log", xlabel=r"$\eta\tau$", ylabel="mode rank k (0 = largest variance)")
+    ax.invert_yaxis()
+    return im
+
+
+def plot_alignment(ax, res: dict, *, label: str | None = None, patch: bool = False, **kw):
+    """Eigenframe alignment score χ(τ) (1 iff the generated covariance is diagonal in the data eigenbasis; paper
+    Figs. 10 and 13) against ητ, step 0 drawn half a step left."""
+    chi = np.asarray(res["patch_chi"] if patch else res["chi"])
+    t = np.asarray(res["times"], dtype=float).copy()
+    t[0] = t[1] / 2
+    ax.plot(t, chi, label=label, **kw)
+    ax.set(xscale="log", xlabel=r"$\eta\tau$", ylabel=r"alignment $\chi$", ylim=(0, 1.02))
+    return ax
+
+
+def plot_exponents(ax, xs, fits: list, *, branch: str, label: str, offset: float = 0.0, **kw):
+    """α with its 95% bootstrap interval for a list of fit dicts (None = too few modes: skipped) at positions
+    ``xs`` (e.g. patch sizes), for exponent-vs-patch-size panels (paper Figs. 17–20)."""
+    pts = [(x + offset, f["alpha"], f["alpha"] - f["ci_alpha"][0], f["ci_alpha"][1] - f["alpha"])
+           for x, f in zip(xs, fits) if f is not None]
+    if pts:
+        x, a, lo, hi = map(np.array, zip(*pts))
+        ax.errorbar(x, a, yerr=[np.maximum(lo, 0), np.maximum(hi, 0)], marker="o", capsize=3, label=label, **kw)
+    ax.axhline(0, color="0.6", lw=0.8)
+    ax.set(ylabel=rf"$\alpha$ ({branch} modes)")
+    return ax
+
+
+def plot_denoiser_grid(fig, grid: dict, *, max_steps: int | None = None):
+    """The denoiser D(x + σn; σ) of saved snapshots (rows: training step) at several noise levels (columns),
+    with the noisy inputs in the first row (paper Fig. 15). ``grid`` from ``mechanism.denoiser_grid`` or the
+    arrays of a committed mechanism.npz (keys grid_steps, grid_noisy, grid_denoised, sigmas). Returns axes."""
+    steps = grid.get("grid_steps", grid.get("steps"))
+    noisy = grid.get("grid_noisy", grid.get("noisy"))
+    den = grid.get("grid_denoised", grid.get("denoised"))
+    sig = grid["sigmas"]
+    rows = list(range(len(steps)))[: max_steps] if max_steps else list(range(len(steps)))
+    axes = fig.subplots(len(rows) + 1, len(sig), squeeze=False)
+    for j, s in enumerate(sig):
+        axes[0, j].imshow(np.clip((noisy[j, 0] + 1) / 2, 0, 1), cmap="gray", vmin=0, vmax=1)
+        axes[0, j].set_title(f"σ = {s:g}", fontsize="small")
+        for i, r in enumerate(rows):
+            axes[i + 1, j].imshow(np.clip((den[r, j, 0] + 1) / 2, 0, 1), cmap="gray", vmin=0, vmax=1)
+    for ax in axes.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+    axes[0, 0].set_ylabel("noisy input", fontsize="small")
+    for i, r in enumerate(rows):
+        axes[i + 1, 0].set_ylabel(f"step {int(steps[r])}", fontsize="small")
+    return axes
+
+
+def plot_local_filter_fit(ax, mech: dict, *, sigma_index: int, learned: bool = True, **kw):
+    """R² of the best local linear filter against filter size P, one line per saved training step (paper Fig.
+    14), at noise level ``mech['sigmas'][sigma_index]``; ``learned`` uses the learned part D − c_skip x."""
+    r2 = np.asarray(mech["r2_learned"] if learned else mech["r2"])[:, sigma_index]
+    P = np.asarray(mech["patch_sizes"])
+    cols = mode_colors(len(mech["steps"]))
+    for c, st, row in zip(cols, mech["steps"], r2):
+        ax.plot(P, row, marker="o", color=c, label=f"step {int(st)}", **kw)
+    ax.set(xlabel="filter size P (P x P taps)", ylabel="R² " + ("(learned part)" if learned else "(whole output)"),
+           ylim=(min(0.0, float(r2.min())), 1.0), xticks=P)
+    return ax
