@@ -95,3 +95,22 @@ def test_conv_theory_analysis_measures_the_circulant_model_in_the_given_basis():
     assert set(out) == {"patch3", "circulant"} and "own_limit" in out["patch3"]
     with pytest.raises(ValueError, match="grey"):
         conv_theory_analysis(np.zeros((5, 3, 4, 4)), lam, np.eye(16), cfg)
+
+
+def test_committed_runs_and_read_only_analysis(tmp_path):
+    from spectral_bias.experiments import config_from_dict, run_experiment
+    from spectral_bias.experiments.analysis import analyze_run, committed_runs
+    cfg = config_from_dict({"name": "t", "threads": 1, "device": "cpu",
+                            "data": {"name": "gaussian", "dim": 4, "n_train": 64},
+                            "model": {"kind": "mlp", "nlayers": 1, "nhidden": 8, "time_embed_dim": 4},
+                            "train": {"steps": 4, "batch_size": 8},
+                            "eval": {"n_snapshots": 3, "n_samples": 8, "sampler_steps": 3, "n_show": 0,
+                                     "n_show_snapshots": 0}})
+    for seed in (2, 0):
+        run_experiment(cfg, tmp_path / "results" / "t" / f"seed{seed}", progress=False)
+    (tmp_path / "results" / "t" / "seedx").mkdir()
+    runs = committed_runs("t", tmp_path)
+    assert [p.name for p in runs] == ["seed0", "seed2"] and committed_runs("nope", tmp_path) == []
+    before = {p: p.stat().st_mtime_ns for p in runs[0].iterdir()}
+    assert analyze_run(runs[0], write=False)["summary"]["name"] == "t"
+    assert {p: p.stat().st_mtime_ns for p in runs[0].iterdir()} == before and not (runs[0] / "analysis.json").exists()

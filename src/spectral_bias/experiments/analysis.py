@@ -16,6 +16,7 @@ from .. import theory
 from .train import load_results
 
 __all__ = ["emergence_analysis", "linear_theory_analysis", "baseline_analyses", "crossing_summary", "analyze_run",
+           "committed_runs",
            "BASELINES", "conv_theory_analysis"]
 
 BASELINES = ("edm-preconditioned", "one-layer")
@@ -189,11 +190,24 @@ def _brief(an):
             for c in ("geometric", "harmonic")}
 
 
-def analyze_run(run_dir: str | Path, *, smooth: float = 1.0) -> dict:
+def committed_runs(preset: str, root: str | Path | None = None) -> list[Path]:
+    """Folders of the committed results of a preset, ``<root>/results/<preset>/seed*/`` (root: the data root,
+    ``spectral_bias.data.data_root()``), sorted by seed; empty if there are none. Chapters 10–11 load them."""
+    if root is None:
+        from ..data import data_root
+
+        root = data_root()
+    base = Path(root) / "results" / preset
+    runs = [p for p in base.glob("seed*") if (p / "results.json").is_file() and p.name[4:].isdigit()]
+    return sorted(runs, key=lambda p: int(p.name[4:]))
+
+
+def analyze_run(run_dir: str | Path, *, smooth: float = 1.0, write: bool = True) -> dict:
     """Analyse a finished run folder: whole-sample modes, patch modes if measured (every patch size), and the
     two linear null models of :func:`baseline_analyses` fitted the same way. Writes ``analysis.json`` (fits,
     crossing counts, baselines, summary) and returns {"summary": ..., "modes": analysis dict, "patch": ... or
     None, "patch_sizes": {P: analysis}, "baselines": {name: analysis}, "results": ...}.
+    ``write=False`` leaves the folder untouched (for committed results read by the book).
     Raises FileNotFoundError if the run has no results yet."""
     run_dir = Path(run_dir)
     r = load_results(run_dir)
@@ -214,8 +228,9 @@ def analyze_run(run_dir: str | Path, *, smooth: float = 1.0) -> dict:
                    baselines={k: _brief(v) for k, v in base.items()},
                    baselines_crossed={k: crossing_summary(v) for k, v in base.items()},
                    linear_theory_fits=_brief(base["one-layer"]), timings=r["info"]["timings"])
-    (run_dir / "analysis.json").write_text(json.dumps(_jsonable(summary), indent=1))
-    info = dict(r["info"], analysis=_jsonable(summary))  # results.json also carries the fits
-    (run_dir / "results.json").write_text(json.dumps(info, indent=1))
+    if write:
+        (run_dir / "analysis.json").write_text(json.dumps(_jsonable(summary), indent=1))
+        info = dict(r["info"], analysis=_jsonable(summary))  # results.json also carries the fits
+        (run_dir / "results.json").write_text(json.dumps(info, indent=1))
     return dict(summary=_jsonable(summary), modes=a, patch=p, patch_sizes=patches, baselines=base,
                 linear=base["one-layer"], results=r)
