@@ -19,6 +19,10 @@ def test_mlp_flops_match_the_layer_count():
     nfe = 2 * 4 - 1
     batch = 5  # min(eval.batch_size, n_samples)
     assert f["sample"] == pytest.approx(2 * (macs - emb + emb / batch) * nfe)
-    assert f["train_step"] == pytest.approx(3 * 2 * macs * 4)  # backward = 2x forward for matrix products
+    # training: σ per sample, so the embedding is per sample; backward = weight gradient + input gradient for
+    # every product, except the input gradients nobody needs: of the skip map applied to the data x itself and of
+    # the first embedding map applied to the fixed Fourier features
+    full = macs - emb + emb
+    assert f["train_step"] == pytest.approx(2 * (3 * full - d * h - e * e) * 4)
     assert f["total"] == pytest.approx(f["train_total"] + f["measure_total"])
     assert f["train_total"] == pytest.approx(10 * f["train_step"])
