@@ -237,25 +237,29 @@ class _Progress:
 
     def __init__(self, cfg, n_snaps_left: int, steps_left: int, done: float, enabled: bool):
         self.cost = _sampling_cost(cfg)
-        self.snaps_left, self.steps_left = n_snaps_left, steps_left
-        self.bar = tqdm(total=done + steps_left + n_snaps_left * self.cost, initial=done, disable=not enabled,
-                        desc=cfg.name, leave=False, unit="step", smoothing=0.05,
+        self.snaps_left, self.steps_left, self.done = n_snaps_left, steps_left, float(done)
+        self.bar = tqdm(total=self.total(), initial=done, disable=not enabled, desc=cfg.name, leave=False,
+                        unit="step", smoothing=0.05,
                         bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} step-equivalents [{elapsed}<{remaining}]")
 
     def total(self) -> float:
-        return self.bar.n + self.steps_left + self.snaps_left * self.cost
+        """Work done so far plus the work left, in training-step equivalents."""
+        return self.done + self.steps_left + self.snaps_left * self.cost
 
     def step(self):
         self.steps_left -= 1
+        self.done += 1
         self.bar.update(1)
 
     def snapshot(self, t_meas: float, n_meas: int, t_train: float, n_train: int):
+        """One snapshot measured; t_meas/n_meas and t_train/n_train are this process's timings so far."""
         self.snaps_left -= 1
-        done = self.cost
+        self.done += self.cost
+        self.bar.update(self.cost)
         if n_meas and n_train >= 5 and t_train > 0:
             self.cost = (t_meas / n_meas) / (t_train / n_train)
-        self.bar.total = max(self.bar.n + done, 1e-9) + self.steps_left + self.snaps_left * self.cost
-        self.bar.update(done)
+        self.bar.total = self.total()
+        self.bar.refresh()
 
     def close(self):
         self.bar.close()
@@ -286,6 +290,10 @@ def _prepare_folder(out: Path, resume: bool, overwrite: bool) -> None:
         raise ValueError("resume and overwrite exclude each other: resume continues a run, overwrite discards it")
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"output folder {out} exists and is not a folder")
+    if out.is_dir():  # temporary files of a process killed while writing (never complete files)
+        for f in RUN_FILES:
+            for tmp in out.glob(f".{f}.*.tmp"):
+                tmp.unlink()
     if resume:
         if not (out / CKPT_NAME).is_file():
             raise FileNotFoundError(f"no checkpoint at {out / CKPT_NAME}; run without --resume to start afresh")
