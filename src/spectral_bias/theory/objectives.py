@@ -38,7 +38,8 @@ def eps_prediction_weight(lam, sigma, tau, *, eta=1.0, q=0.0):
 
 def eps_prediction_denoiser_weight(lam, sigma, tau, *, eta=1.0, q=0.0):
     """Denoiser weight implied by an epsilon-predictor, w_D = 1 - sigma w_eps (same arguments and shapes)."""
-    return 1.0 - np.asarray(sigma, dtype=float) * eps_prediction_weight(lam, sigma, tau, eta=eta, q=q)
+    sigma = as_float(sigma, "sigma", min_value=0.0, strict=True)
+    return 1.0 - sigma * eps_prediction_weight(lam, sigma, tau, eta=eta, q=q)
 
 
 def _erf_over_x(x):
