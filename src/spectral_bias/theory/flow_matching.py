@@ -94,8 +94,11 @@ def flow_matching_generated_variance(lam, tau, *, eta=1.0, q=0.0):
     # the products in log space, for tiny lam (1e-300) and huge a (1e300) alike
     ei = e1_difference(a, lam, 1.0)
     with np.errstate(over="ignore", under="ignore"):
-        b = np.sqrt(a / (lam + 1.0))
-        lb = lam * b
+        # b = sqrt(a/(λ+1)) and λb from logs: a/(λ+1) may underflow (a = 1e-300, λ = 1e300) while λb = 1
+        with np.errstate(divide="ignore"):
+            log_b = np.where(a > 0, 0.5 * (np.log(np.where(a > 0, a, 1.0)) - np.log1p(lam)), -np.inf)
+        b = np.exp(log_b)
+        lb = np.exp(np.log(lam) + log_b)
         gauss = q * np.exp(-a * (lam / (lam + 1.0))) * np.sqrt(np.pi) / (2.0 * (lam + 1.0)) * (
             _erf_over_x(b) + lam * _erf_over_x(lb))
     I = 0.5 * np.log(lam) + 0.5 * ei + gauss

@@ -53,7 +53,8 @@ def one_layer_weight(lam, sigma, tau, *, eta=1.0, q=0.0):
     eta = check_positive_scalar(eta, "eta")
     check_broadcastable(lam=lam, sigma=sigma, tau=tau, q=q)
     wstar = optimal_weight(lam, sigma)
-    return wstar + (q - wstar) * np.exp(-2.0 * eta * tau * (sigma**2 + lam))
+    with np.errstate(over="ignore", under="ignore"):  # an overflowing exponent gives the exact limit e^{-inf} = 0
+        return wstar + (q - wstar) * np.exp(-2.0 * eta * tau * (sigma**2 + lam))
 
 
 def one_layer_log_generated_variance(lam, tau, *, eta=1.0, q=0.0, sigma_min=0.002, sigma_max=80.0):
@@ -100,11 +101,13 @@ def one_layer_log_generated_variance(lam, tau, *, eta=1.0, q=0.0, sigma_min=0.00
             res -= ein(a_b * (lam_b + sT2))
             res += 2.0 * np.log(sT)
             o2[r0:r0 + rows] = res
-        redo = ~np.isfinite(out) | (s02 < 1e-280) | (np.broadcast_to(a, shape) * (np.broadcast_to(lam, shape) + sT2)
-                                                      > 1e280)
-    if np.any(redo):
+        extreme = s02 < 1e-280 or not np.max(a, initial=0.0) * (np.max(lam, initial=0.0) + sT2) <= 1e280
+        if extreme:  # only then can a product overflow: find and redo those entries (no cost otherwise)
+            redo = ~np.isfinite(out) | (s02 < 1e-280) | (
+                np.broadcast_to(a, shape) * (np.broadcast_to(lam, shape) + sT2) > 1e280)
+    if extreme and np.any(redo):
         out[redo] = _log_space(*(np.broadcast_to(v, shape)[redo] for v in (lam, a, q)), np.log(s0), np.log(sT))
-    if not np.all(np.isfinite(out)):
+    if extreme and not np.all(np.isfinite(out)):
         raise ValueError("q is too large in magnitude: ln of the generated variance exceeds the float64 range "
                          f"(q up to {np.max(np.abs(q)):g})")
     return out
