@@ -154,7 +154,7 @@ def _guard_public_functions():
     for name in __all__:
         f = g.get(name)
         if _inspect.isfunction(f) and not getattr(f, "__wrapped__", None):
-            g[name] = validation.guard_float_range(f)
+            g[name] = validation.guard_float_range(f, nan_ok="emergence_time" in name)
 
 
 _guard_public_functions()

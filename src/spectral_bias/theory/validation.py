@@ -182,24 +182,28 @@ def _extreme_arguments(bound) -> list[str]:
     return out
 
 
-def guard_float_range(fn):
-    """Wrap a public theory function so that a value leaving the float64 range never passes silently: overflow,
-    division by zero and invalid operations (NaN) raise inside ``fn``, and a non-finite float result is refused;
-    either becomes a one-line ValueError naming the extreme arguments. (Underflow to 0 stays allowed: it is the
-    correctly rounded limit.) Results that are NamedTuples may hold NaN by contract (e.g. "no crossing")."""
+def guard_float_range(fn, *, nan_ok: bool = False):
+    """Wrap a public theory function so that a value outside the float64 range never passes silently: a float
+    result (or a plain tuple of them) holding NaN or ±inf is refused with a one-line ValueError naming the extreme
+    arguments. Inside, floating-point exceptions are silenced (an overflowing exponent whose e^{-inf} = 0 is the
+    exact limit is not an error; an overflow that reaches the result is). NamedTuple results may hold NaN by
+    contract (e.g. "no crossing" in EmergenceResult) and are passed through, as is any result with ``nan_ok``
+    (emergence times: NaN marks a mode that never crosses), which still refuses ±inf."""
     sig = inspect.signature(fn)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        try:
-            with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+        with np.errstate(all="ignore"):
+            try:
                 res = fn(*args, **kwargs)
-        except (FloatingPointError, OverflowError, ZeroDivisionError) as err:
-            raise _range_error(fn, sig, args, kwargs, err) from None
-        if not isinstance(res, tuple) and isinstance(res, (np.ndarray, float, np.floating)):
-            a = np.asarray(res)
-            if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
-                raise _range_error(fn, sig, args, kwargs, None)
+            except (OverflowError, ZeroDivisionError) as err:  # Python-float arithmetic
+                raise _range_error(fn, sig, args, kwargs, err) from None
+        parts = res if (isinstance(res, tuple) and not hasattr(res, "_fields")) else (res,)
+        for part in parts:
+            if isinstance(part, (np.ndarray, float, np.floating)):
+                a = np.asarray(part)
+                if a.dtype.kind == "f" and not np.all(np.isfinite(a) | (nan_ok & np.isnan(a))):
+                    raise _range_error(fn, sig, args, kwargs, None)
         return res
 
     return wrapper
