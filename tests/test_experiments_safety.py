@@ -7,7 +7,6 @@ import hashlib
 import io
 import json
 import os
-import pickle
 import random
 import signal
 import subprocess
@@ -95,7 +94,6 @@ def test_checkpoint_with_code_is_refused_without_running_it(tmp_path, monkeypatc
     marker = tmp_path / "pwned"
     monkeypatch.setenv("SB_PWNED", str(marker))
     # code inside a correctly hashed payload ...
-    raw = pickle.dumps({"step": 1, "x": _Evil()})
     buf = io.BytesIO()
     torch.save({"step": 1, "x": _Evil()}, buf)
     raw = buf.getvalue()
