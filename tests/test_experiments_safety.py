@@ -235,6 +235,7 @@ run_experiment(cfg, sys.argv[2], resume=sys.argv[3] == "1", progress=False, chec
 """
 
 
+@pytest.mark.slow
 def test_kill_at_random_moments_then_resume_is_bit_identical(tmp_path):
     # a longer run in a child process, killed (SIGTERM: clean stop; SIGKILL: no warning) at random moments,
     # resumed until it finishes; the result must equal an uninterrupted run's
