@@ -47,7 +47,8 @@ class ModelConfig:
 
 @dataclass
 class TrainConfig:
-    """Adam on the EDM loss (ln σ ~ N(P_mean, P_std²)); checkpoint_every = 0 means only at the end."""
+    """Adam on the EDM loss (ln σ ~ N(P_mean, P_std²)). Checkpoints are written every checkpoint_every steps
+    (0: no step-based ones), and in any case at least every 5 minutes, at the end and on SIGINT/SIGTERM."""
     steps: int = 5000
     batch_size: int = 1024
     lr: float = 1e-4
