@@ -209,6 +209,18 @@ def test_nan_loss_stops_with_its_step(tmp_path, monkeypatch):
     assert not (tmp_path / "results.npz").exists()
 
 
+def test_non_finite_samples_stop_with_their_step(tmp_path, monkeypatch):
+    real, n = train_mod.heun_sample, [0]
+
+    def exploding(model, noise, sigmas):
+        n[0] += 1
+        out = real(model, noise, sigmas)
+        return out * float("inf") if n[0] >= 5 else out  # 2 batches per snapshot: the 5th is snapshot 3, step 2
+    monkeypatch.setattr(train_mod, "heun_sample", exploding)
+    with pytest.raises(FloatingPointError, match="generated samples became non-finite at step 2"):
+        run_experiment(cfg(), tmp_path, progress=False)
+
+
 def test_disk_full_leaves_no_partial_or_temporary_file(tmp_path, reference, monkeypatch):
     def full(*a, **k):
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -140,8 +140,9 @@ def _prepare(cfg: ExperimentConfig):
     return x, spec, patch, image_shape
 
 
-def _measure(model, noise, sigmas, cfg, spec, patch, n_keep, image_shape):
-    """Sample the whole noise bank with Heun and measure (whole-sample and patch spectra)."""
+def _measure(model, noise, sigmas, cfg, spec, patch, n_keep, image_shape, step=None):
+    """Sample the whole noise bank with Heun and measure (whole-sample and patch spectra). Raises TrainingDiverged
+    if a sample is not finite (the model, at training step ``step``, drives the sampler to overflow)."""
     model.eval()
     acc = SpectralAccumulator(spec.eigenvectors, spec.mean)
     pacc = SpectralAccumulator(patch.eigenvectors, patch.mean) if patch is not None else None
@@ -149,6 +150,10 @@ def _measure(model, noise, sigmas, cfg, spec, patch, n_keep, image_shape):
     with torch.no_grad():
         for i in range(0, noise.shape[0], cfg.eval.batch_size):
             out = heun_sample(model, noise[i:i + cfg.eval.batch_size], sigmas).cpu().numpy()
+            if not np.all(np.isfinite(out)):
+                model.train()
+                raise TrainingDiverged(f"generated samples became non-finite at step {step} (the sampler diverged; "
+                                       f"train.lr={cfg.train.lr:g})")
             acc.update(out.reshape(len(out), -1))
             if pacc is not None:
                 pacc.update(extract_patches(out.reshape((len(out),) + tuple(image_shape)), cfg.eval.patch_size,
@@ -409,7 +414,7 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, resume: bool =
                 if step in snaps and step not in done:
                     tm = time.perf_counter()
                     r = _measure(model, noise, sigmas, cfg, spec, patch, e.n_show if step in show else 0,
-                                 image_shape)
+                                 image_shape, step)
                     samples = r.pop("samples")
                     meas.setdefault("steps", []).append(step)
                     for k, v in r.items():
