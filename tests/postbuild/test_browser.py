@@ -223,12 +223,13 @@ def test_interactive_figures_move(visits, page):
 
 @pytest.mark.parametrize("page", PAGES)
 def test_static_widgets_render(visits, page):
+    # every embedded view renders its own kind of element (a slider view a .widget-slider, a box its children...)
+    from test_html import expected_widget_elements
+
     v = visits(page)
-    views = v.page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count()
-    if views:
-        v.page.wait_for_function(
-            f"() => document.querySelectorAll('.jupyter-widgets, .widget-slider, .lm-Widget').length >= {views}",
-            timeout=15_000)
+    expected = expected_widget_elements((HTML / f"{page}.html").read_text(encoding="utf-8"))
+    for selector, n in expected.items():
+        v.page.wait_for_function(f"() => document.querySelectorAll('{selector}').length >= {n}", timeout=15_000)
 
 
 def test_every_chapter_has_a_screenshot():

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import theory
+from .checkpoint import atomic_write
 from .train import load_results
 
 __all__ = ["emergence_analysis", "linear_theory_analysis", "baseline_analyses", "crossing_summary", "analyze_run",
@@ -228,9 +229,11 @@ def analyze_run(run_dir: str | Path, *, smooth: float = 1.0, write: bool = True)
                    baselines={k: _brief(v) for k, v in base.items()},
                    baselines_crossed={k: crossing_summary(v) for k, v in base.items()},
                    linear_theory_fits=_brief(base["one-layer"]), timings=r["info"]["timings"])
-    if write:
-        (run_dir / "analysis.json").write_text(json.dumps(_jsonable(summary), indent=1))
+    if write:  # atomically: a crash leaves the old file or the new one
+        with atomic_write(run_dir / "analysis.json", "w") as f:
+            f.write(json.dumps(_jsonable(summary), indent=1))
         info = dict(r["info"], analysis=_jsonable(summary))  # results.json also carries the fits
-        (run_dir / "results.json").write_text(json.dumps(info, indent=1))
+        with atomic_write(run_dir / "results.json", "w") as f:
+            f.write(json.dumps(info, indent=1))
     return dict(summary=_jsonable(summary), modes=a, patch=p, patch_sizes=patches, baselines=base,
                 linear=base["one-layer"], results=r)

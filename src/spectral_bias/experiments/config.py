@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["DataConfig", "ModelConfig", "TrainConfig", "EvalConfig", "ExperimentConfig",
-           "list_presets", "load_config", "config_from_dict"]
+           "list_presets", "load_config", "config_from_dict", "parse_set", "apply_sets"]
 
 DATASETS = ("gaussian", "mnist", "fashion-mnist", "digits", "patches", "faces", "mnist-1k")
 MODEL_KINDS = ("mlp", "cnn")
@@ -47,7 +47,8 @@ class ModelConfig:
 
 @dataclass
 class TrainConfig:
-    """Adam on the EDM loss (ln σ ~ N(P_mean, P_std²)); checkpoint_every = 0 means only at the end."""
+    """Adam on the EDM loss (ln σ ~ N(P_mean, P_std²)). Checkpoints are written every checkpoint_every steps
+    (0: no step-based ones), and in any case at least every 5 minutes, at the end and on SIGINT/SIGTERM."""
     steps: int = 5000
     batch_size: int = 1024
     lr: float = 1e-4
@@ -222,11 +223,76 @@ def _validate(c: ExperimentConfig) -> None:
             raise ValueError("eval.extra_patch_sizes must be empty for data.name='gaussian' (no image patches)")
         if d.resolution is not None and size > d.resolution:
             raise ValueError(f"eval.extra_patch_sizes must be <= data.resolution, got {size} > {d.resolution}")
+    _check_applicable(c)
     if e.patch_size:
         if d.name == "gaussian":
             raise ValueError("eval.patch_size must be 0 for data.name='gaussian' (no image patches)")
         if d.resolution is not None and e.patch_size > d.resolution:
             raise ValueError(f"eval.patch_size must be <= data.resolution, got {e.patch_size} > {d.resolution}")
+
+
+def _check_applicable(c: ExperimentConfig) -> None:
+    """A field that the run would ignore must keep its default: a changed value there would silently do nothing
+    (e.g. data.channels for Gaussian data). Raises ValueError naming the fields."""
+    d, m = c.data, c.model
+    ignored = []
+    if d.name == "gaussian":
+        ignored += [("data", d, k, f"data.name='gaussian'") for k in ("resolution", "channels")]
+    else:
+        ignored += [("data", d, "dim", f"data.name={d.name!r}")]
+    if m.kind == "mlp":
+        ignored += [("model", m, k, "model.kind='mlp'") for k in
+                    ("base_channels", "channel_mult", "num_blocks", "attn_resolutions")]
+    else:
+        ignored += [("model", m, k, "model.kind='cnn'") for k in ("nlayers", "nhidden")]
+    if not c.eval.patch_size and not c.eval.extra_patch_sizes:
+        ignored += [("eval", c.eval, "patch_stride", "eval.patch_size=0 and no extra_patch_sizes")]
+    bad = []
+    for section, obj, k, why in ignored:
+        f = next(f for f in dataclasses.fields(obj) if f.name == k)
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        if getattr(obj, k) != default:
+            bad.append(f"{section}.{k}={getattr(obj, k)!r} (unused with {why})")
+    if bad:
+        raise ValueError(f"field(s) that do not apply to this run: {', '.join(bad)}; remove them")
+
+
+def parse_set(item: str) -> tuple[str, Any]:
+    """Parse a dotted override ``"train.steps=2000"`` into ``("train.steps", 2000)``: the value is read as JSON
+    (numbers, true/false, null, lists), else taken as a string. Raises ValueError without ``=`` or a key."""
+    if not isinstance(item, str) or "=" not in item:
+        raise ValueError(f"--set expects KEY=VALUE (e.g. train.steps=2000), got {item!r}")
+    key, _, raw = item.partition("=")
+    key = key.strip()
+    if not key or any(not part for part in key.split(".")):
+        raise ValueError(f"--set expects a dotted key such as train.steps, got {key!r}")
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw
+    return key, value
+
+
+def apply_sets(d: dict, sets) -> dict:
+    """Apply dotted overrides (strings ``"a.b=v"`` or (key, value) pairs) to a config dict (a copy is returned).
+    Only sections (data, model, train, eval) may be descended into; field names are checked by config_from_dict.
+    Raises ValueError naming the key."""
+    d = json.loads(json.dumps(d))
+    for item in sets or ():
+        key, value = parse_set(item) if isinstance(item, str) else item
+        parts = key.split(".")
+        if len(parts) > 2 or (len(parts) == 2 and parts[0] not in _SECTIONS):
+            raise ValueError(f"--set key {key!r}: expected FIELD or SECTION.FIELD with SECTION one of "
+                             f"{', '.join(_SECTIONS)}")
+        target = d
+        if len(parts) == 2:
+            target = d.setdefault(parts[0], {})
+            if not isinstance(target, dict):
+                raise ValueError(f"--set key {key!r}: {parts[0]} is not a mapping in this config")
+        elif parts[0] in _SECTIONS:
+            raise ValueError(f"--set key {key!r} names a whole section; set one field, e.g. {key}.steps=...")
+        target[parts[-1]] = value
+    return d
 
 
 def _preset_dir():
@@ -239,18 +305,26 @@ def list_presets() -> list[str]:
     return sorted(p.name[:-5] for p in _preset_dir().iterdir() if p.name.endswith(".json"))
 
 
-def load_config(name_or_path: str | Path, **overrides) -> ExperimentConfig:
+def load_config(name_or_path: str | Path, *, sets=None, **overrides) -> ExperimentConfig:
     """Load a preset by name (see ``list_presets()``) or a JSON file path, apply top-level ``overrides``
-    (e.g. device="cuda") and validate. Raises ValueError for an unknown preset / missing file."""
+    (e.g. device="cuda"; None values are ignored) and dotted ``sets`` (``["train.steps=2000"]``, see apply_sets)
+    and validate. Raises ValueError for an unknown preset, a missing, unreadable or non-object JSON file, or a bad
+    field (naming it)."""
     p = Path(name_or_path)
     if p.suffix == ".json" or p.is_file():
         if not p.is_file():
             raise ValueError(f"config file {str(p)!r} does not exist")
-        d = json.loads(p.read_text())
+        try:
+            d = json.loads(p.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, ValueError) as err:
+            raise ValueError(f"config file {str(p)!r} is not valid JSON ({err})") from None
+        if not isinstance(d, dict):
+            raise ValueError(f"config file {str(p)!r} must hold a JSON object {{...}}, got a JSON "
+                             f"{type(d).__name__}")
     else:
         names = list_presets()
         if str(name_or_path) not in names:
             raise ValueError(f"unknown preset {str(name_or_path)!r}; available presets: {', '.join(names)}")
         d = json.loads((_preset_dir() / f"{name_or_path}.json").read_text())
     d.update({k: v for k, v in overrides.items() if v is not None})
-    return config_from_dict(d)
+    return config_from_dict(apply_sets(d, sets))

@@ -44,11 +44,15 @@ def smoke_config(name: str, steps: int = 6) -> dict:
         d["data"]["dim"] = 8
     if d["data"].get("resolution"):
         d["data"]["resolution"] = 8
-    d["model"].update(nlayers=2, nhidden=16, time_embed_dim=8, base_channels=4, channel_mult=[1, 2],
-                      attn_resolutions=[])
+    if d["model"]["kind"] == "mlp":
+        d["model"].update(nlayers=2, nhidden=16, time_embed_dim=8)
+    else:
+        d["model"].update(time_embed_dim=8, base_channels=4, channel_mult=[1, 2], attn_resolutions=[])
     d["train"].update(steps=int(steps), batch_size=8, checkpoint_every=1)
     d["eval"].update(n_snapshots=3, n_samples=16, batch_size=16, sampler_steps=3, n_show=2, n_show_snapshots=2,
-                     patch_size=min(d["eval"]["patch_size"], 4), patch_stride=2, extra_patch_sizes=[])
+                     extra_patch_sizes=[])
+    if d["eval"]["patch_size"]:
+        d["eval"].update(patch_size=min(d["eval"]["patch_size"], 4), patch_stride=2)
     return d
 
 

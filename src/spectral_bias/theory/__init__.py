@@ -155,3 +155,19 @@ __all__ += [
     "flow_matching_weight",
 ]
 # --- end issue 4 block ---
+
+
+def _guard_public_functions():
+    """Every public function refuses, with a one-line ValueError naming the extreme arguments, a result that
+    would leave the float64 range (overflow, 0/0, inf - inf) instead of returning NaN/inf or warning: see
+    validation.guard_float_range. Applied once, here, to the names in __all__."""
+    import inspect as _inspect
+
+    g = globals()
+    for name in __all__:
+        f = g.get(name)
+        if _inspect.isfunction(f) and not getattr(f, "__wrapped__", None):
+            g[name] = validation.guard_float_range(f, nan_ok="emergence_time" in name)
+
+
+_guard_public_functions()

@@ -19,9 +19,8 @@ __all__ = ["as_float", "check_broadcastable", "check_int", "check_positive_scala
 def as_float(x, name: str, *, min_value: float | None = None, strict: bool = False,
              max_value: float | None = None) -> np.ndarray:
     """``x`` as a finite float64 array (validation.check_finite), optionally with ``x >= min_value``
-    (``x > min_value`` if ``strict``) and ``x <= max_value``. None, strings and complex values raise TypeError."""
-    if x is None or isinstance(x, (str, bytes)) or np.iscomplexobj(x):
-        raise TypeError(f"{name} must be a real number or an array of real numbers, got {type(x).__name__}")
+    (``x > min_value`` if ``strict``) and ``x <= max_value``. None, booleans, strings and complex values raise
+    TypeError (validation.as_float_array)."""
     arr = check_finite(x, name)
     if min_value is not None:
         bad = arr <= min_value if strict else arr < min_value

@@ -158,6 +158,8 @@ def patch_offsets(patch, ndim):
         raise ValueError(f"patch must be a positive odd integer (centred filter), got {patch}")
     r = patch // 2
     rng = np.arange(-r, r + 1)
+    if isinstance(ndim, bool) or not isinstance(ndim, numbers.Integral) or ndim not in (1, 2):
+        raise ValueError(f"ndim must be 1 or 2, got {ndim!r}")
     if ndim == 1:
         return rng[:, None]
     a, b = np.meshgrid(rng, rng, indexing="ij")
@@ -236,7 +238,7 @@ def patch_generated_variance(lam_f, patch, tau, *, eta=1.0, q=0.0, sigma_min=0.0
     q = float(as_float(q, "q"))
     eta = check_positive_scalar(eta, "eta")
     smin, smax = check_sigma_range(sigma_min, sigma_max)
-    s, dx = _gauss_legendre_log_sigma(smin, smax, int(n_panels), int(n_per_panel))
+    s, dx = _gauss_legendre_log_sigma(smin, smax, n_panels, n_per_panel)
     mu, V, a = _patch_eigen(lam_f, patch)
     freqs = np.indices(lam_f.shape).reshape(lam_f.ndim, -1).T
     cos = np.cos(2 * np.pi * (offs / np.array(lam_f.shape)) @ freqs.T)  # (K, Nf)

@@ -341,6 +341,7 @@ def deep_linear_generated_variance(lam, tau, *, eta=1.0, q, depth, sigma_min=0.0
     Raises ValueError/TypeError naming the argument on bad input (as deep_linear_weight, plus sigma range).
     """
     depth = check_int(depth, "depth", min_value=1)
+    n_panels, order = check_int(n_panels, "n_panels"), check_int(order, "order")
     lam = as_float(lam, "lam", min_value=0.0, strict=True)
     tau = as_float(tau, "tau", min_value=0.0)
     q = as_float(q, "q", min_value=0.0)

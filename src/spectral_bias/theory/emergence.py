@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from .validation import check_choice, check_finite, check_positive, check_times
+from .validation import as_float_array, check_choice, check_finite, check_integer, check_positive, check_real_scalar, check_times
 
 __all__ = ["EmergenceResult", "PowerLawFit", "emergence_threshold", "emergence_time", "fit_power_law",
            "gray_zone_mask"]
@@ -128,7 +128,11 @@ def gray_zone_mask(initial, target, *, low=0.5, high=2.0):
     """True for modes in the gray zone low <= initial/target <= high (excluded from fits; App. I)."""
     a = check_positive(initial, "initial")
     b = check_positive(target, "target")
-    r = a / b
+    low, high = check_real_scalar(low, "low"), check_real_scalar(high, "high")
+    if not 0 < low <= high:
+        raise ValueError(f"low and high must satisfy 0 < low <= high, got low={low:g}, high={high:g}")
+    with np.errstate(over="ignore", under="ignore"):  # a ratio beyond the float range is far outside the zone
+        r = a / b
     return (r >= low) & (r <= high)
 
 
@@ -151,7 +155,8 @@ def fit_power_law(lam, tau_star, *, exclude=None, initial=None, target=None, tra
     Raises ValueError when fewer than 3 modes remain, for unknown ``exclude`` or missing companions.
     """
     lam = check_positive(lam, "lam")
-    ts = np.asarray(tau_star, dtype=float)
+    ts = as_float_array(tau_star, "tau_star")
+    n_boot = check_integer(n_boot, "n_boot")
     if np.any(np.isinf(ts)):
         raise ValueError("tau_star must not contain inf (use NaN for modes that never cross)")
     if lam.ndim != 1 or ts.shape != lam.shape:

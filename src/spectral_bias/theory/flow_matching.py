@@ -13,7 +13,9 @@ Sampling integrates dx/dt = W_t x from t = 0 (x ~ N(0, I)) to t = 1, so gen_var 
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import erf, expi
+from scipy.special import erf
+
+from ._expint import e1_difference
 
 from ._deep_inputs import as_float, check_broadcastable, check_positive_scalar
 
@@ -58,10 +60,11 @@ def flow_matching_weight(lam, t, tau, *, eta=1.0, q=0.0):
 
 
 def _erf_over_x(x):
-    """erf(x)/x with its limit 2/sqrt(pi) at x = 0 (series for small x)."""
+    """erf(x)/x with its limit 2/sqrt(pi) at x = 0 (series for small x); x may be inf (gives 0)."""
     small = x < 1e-4
     xs = np.where(small, 1.0, x)
-    return np.where(small, 2.0 / np.sqrt(np.pi) * (1.0 - x**2 / 3.0), erf(xs) / xs)
+    with np.errstate(under="ignore"):
+        return np.where(small, 2.0 / np.sqrt(np.pi) * (1.0 - np.where(small, x, 0.0) ** 2 / 3.0), erf(xs) / xs)
 
 
 def flow_matching_generated_variance(lam, tau, *, eta=1.0, q=0.0):
@@ -83,12 +86,22 @@ def flow_matching_generated_variance(lam, tau, *, eta=1.0, q=0.0):
     q = as_float(q, "q")
     eta = check_positive_scalar(eta, "eta")
     check_broadcastable(lam=lam, tau=tau, q=q)
-    a = 2.0 * eta * tau
-    b = np.sqrt(a / (lam + 1.0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # Ei(-a) - Ei(-a lam) -> -ln lam as a -> 0 (both Ei diverge like ln a)
-        ei = np.where(a > 0, expi(-np.where(a > 0, a, 1.0)) - expi(-np.where(a > 0, a, 1.0) * lam), -np.log(lam))
-    gauss = q * np.exp(-a * lam / (lam + 1.0)) * np.sqrt(np.pi) / (2.0 * (lam + 1.0)) * (
-        _erf_over_x(b) + lam * _erf_over_x(lam * b))
+    with np.errstate(over="ignore"):
+        a = 2.0 * eta * tau
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"eta * tau must be finite, got eta={eta:g} and tau up to {np.max(tau):g}")
+    # Ei(-a) - Ei(-a lam) = E1(a lam) - E1(a) = -ln lam + Ein(a lam) - Ein(a): finite at a = 0 (-ln lam) and, with
+    # the products in log space, for tiny lam (1e-300) and huge a (1e300) alike
+    ei = e1_difference(a, lam, 1.0)
+    with np.errstate(over="ignore", under="ignore"):
+        # b = sqrt(a/(λ+1)) and λb from logs: a/(λ+1) may underflow (a = 1e-300, λ = 1e300) while λb = 1
+        with np.errstate(divide="ignore"):
+            log_b = np.where(a > 0, 0.5 * (np.log(np.where(a > 0, a, 1.0)) - np.log1p(lam)), -np.inf)
+        b = np.exp(log_b)
+        lb = np.exp(np.log(lam) + log_b)
+        gauss = q * np.exp(-a * (lam / (lam + 1.0))) * np.sqrt(np.pi) / (2.0 * (lam + 1.0)) * (
+            _erf_over_x(b) + lam * _erf_over_x(lb))
     I = 0.5 * np.log(lam) + 0.5 * ei + gauss
+    if not np.all(np.isfinite(I)) or np.max(2.0 * I, initial=-np.inf) > 709.78:
+        raise ValueError("the generated variance exceeds the float64 range at these lam, q (|q| or lam too large)")
     return np.exp(2.0 * I)

@@ -16,14 +16,17 @@ from __future__ import annotations
 import numpy as np
 from scipy import integrate
 
-from .validation import check_choice, check_nonnegative, check_sigma_range, check_times
+from .validation import check_choice, check_finite, check_integer, check_nonnegative, check_sigma_range, check_times
 
 __all__ = ["generated_variance_quadrature", "log_generated_variance_quadrature", "heun_generated_variance",
            "heun_generated_variance_from_gains"]
 
 
 def _gauss_legendre_log_sigma(sigma_min, sigma_max, n_panels, n_per_panel):
-    """Composite Gauss-Legendre nodes/weights in t = ln σ over [ln σ_min, ln σ_max]."""
+    """Composite Gauss-Legendre nodes/weights in t = ln σ over [ln σ_min, ln σ_max]. Raises TypeError/ValueError
+    naming n_panels or n_per_panel unless they are integers >= 1."""
+    n_panels = check_integer(n_panels, "n_panels")
+    n_per_panel = check_integer(n_per_panel, "n_per_panel")
     x, w = np.polynomial.legendre.leggauss(n_per_panel)
     edges = np.linspace(np.log(sigma_min), np.log(sigma_max), n_panels + 1)
     half = 0.5 * np.diff(edges)
@@ -49,18 +52,31 @@ def log_generated_variance_quadrature(weight_fn, lam, tau, *, sigma_min=0.002, s
     tau = check_times(tau, "tau")
     s0, sT = check_sigma_range(sigma_min, sigma_max)
     check_choice(method, "method", {"gauss", "quad"})
-    arr_kw = {k: np.asarray(v, dtype=float) for k, v in weight_kwargs.items() if np.ndim(v) > 0}
-    scal_kw = {k: v for k, v in weight_kwargs.items() if np.ndim(v) == 0}
+    check_integer(chunk, "chunk")
+    # array-valued keyword arguments broadcast with lam and tau (checked here, naming them); scalars pass
+    # unchanged to weight_fn, which checks them itself
+    def _is_array(k, v):
+        if isinstance(v, (str, bytes, bool, type(None))):
+            return False
+        try:
+            return np.ndim(v) > 0
+        except ValueError:  # a ragged nested sequence: the check below names it
+            check_finite(v, k)
+            raise
+
+    arr_kw = {k: check_finite(v, k) for k, v in weight_kwargs.items() if _is_array(k, v)}
+    scal_kw = {k: v for k, v in weight_kwargs.items() if k not in arr_kw}
     try:
         bcast = np.broadcast_arrays(lam, tau, *arr_kw.values())
     except ValueError as exc:
-        raise ValueError(f"lam {lam.shape}, tau {tau.shape} and weight_kwargs do not broadcast") from exc
+        shapes = ", ".join(f"{k} {v.shape}" for k, v in arr_kw.items())
+        raise ValueError(f"lam {lam.shape}, tau {tau.shape} and {shapes} do not broadcast") from exc
     shape = bcast[0].shape
     flat = [b.ravel() for b in bcast]
     n = flat[0].size
     out = np.empty(n)
     if method == "gauss":
-        sig, wt = _gauss_legendre_log_sigma(s0, sT, int(n_panels), int(n_per_panel))
+        sig, wt = _gauss_legendre_log_sigma(s0, sT, n_panels, n_per_panel)
         for start in range(0, n, chunk):
             sl = slice(start, start + chunk)
             kw = {k: f[sl, None] for k, f in zip(arr_kw, flat[2:])}

@@ -32,13 +32,15 @@ def eps_prediction_weight(lam, sigma, tau, *, eta=1.0, q=0.0):
     tau = as_float(tau, "tau", min_value=0.0)
     q = as_float(q, "q")
     eta = check_positive_scalar(eta, "eta")
-    f = sigma / (lam + sigma**2)
-    return f + (q - f) * np.exp(-2.0 * eta * tau * (lam + sigma**2))
+    with np.errstate(over="ignore", under="ignore"):  # σ² or the exponent overflowing give the exact limit 0
+        f = sigma / (lam + sigma**2)
+        return f + (q - f) * np.exp(-2.0 * eta * tau * (lam + sigma**2))
 
 
 def eps_prediction_denoiser_weight(lam, sigma, tau, *, eta=1.0, q=0.0):
     """Denoiser weight implied by an epsilon-predictor, w_D = 1 - sigma w_eps (same arguments and shapes)."""
-    return 1.0 - np.asarray(sigma, dtype=float) * eps_prediction_weight(lam, sigma, tau, eta=eta, q=q)
+    sigma = as_float(sigma, "sigma", min_value=0.0, strict=True)
+    return 1.0 - sigma * eps_prediction_weight(lam, sigma, tau, eta=eta, q=q)
 
 
 def _erf_over_x(x):
@@ -64,8 +66,17 @@ def eps_prediction_generated_variance(lam, tau, *, eta=1.0, q=0.0, sigma_min=0.0
     q = as_float(q, "q")
     eta = check_positive_scalar(eta, "eta")
     smin, smax = check_sigma_range(sigma_min, sigma_max)
-    a = 2.0 * eta * tau
+    with np.errstate(over="ignore"):
+        a = 2.0 * eta * tau
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"eta * tau must be finite, got eta={eta:g} and tau up to {np.max(tau):g}")
     ra = np.sqrt(a)
     gauss = 0.5 * np.sqrt(np.pi) * (smax * _erf_over_x(ra * smax) - smin * _erf_over_x(ra * smin))
     base = one_layer_log_generated_variance(lam, tau, eta=eta, q=1.0, sigma_min=smin, sigma_max=smax)
-    return np.exp(base - 2.0 * q * np.exp(-a * lam) * gauss)
+    with np.errstate(over="ignore", under="ignore"):  # a·λ overflowing: e^{-aλ} = 0 exactly
+        decay = np.exp(-a * lam)
+    lv = base - 2.0 * q * decay * gauss
+    if np.size(lv) and np.max(lv) > 709.78:
+        raise ValueError(f"the generated variance exceeds the float64 range (ln = {np.max(lv):.6g}) at these q, "
+                         f"sigma_max")
+    return np.exp(lv)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._expint import ein
+from ._expint import _log0, ein, ein_from_log
 from .optimal import optimal_weight
 from .validation import (
     check_broadcastable,
@@ -18,6 +18,7 @@ from .validation import (
     check_positive,
     check_positive_scalar,
     check_sigma_range,
+    check_integer,
     check_times,
 )
 
@@ -52,7 +53,8 @@ def one_layer_weight(lam, sigma, tau, *, eta=1.0, q=0.0):
     eta = check_positive_scalar(eta, "eta")
     check_broadcastable(lam=lam, sigma=sigma, tau=tau, q=q)
     wstar = optimal_weight(lam, sigma)
-    return wstar + (q - wstar) * np.exp(-2.0 * eta * tau * (sigma**2 + lam))
+    with np.errstate(over="ignore", under="ignore"):  # an overflowing exponent gives the exact limit e^{-inf} = 0
+        return wstar + (q - wstar) * np.exp(-2.0 * eta * tau * (sigma**2 + lam))
 
 
 def one_layer_log_generated_variance(lam, tau, *, eta=1.0, q=0.0, sigma_min=0.002, sigma_max=80.0):
@@ -74,39 +76,73 @@ def one_layer_log_generated_variance(lam, tau, *, eta=1.0, q=0.0, sigma_min=0.00
     eta = check_positive_scalar(eta, "eta")
     s0, sT = check_sigma_range(sigma_min, sigma_max)
     check_broadcastable(lam=lam, tau=tau, q=q)
-    s02, sT2 = s0 * s0, sT * sT
-    a = 2.0 * eta * tau
-    # term depending on τ only: cheap, evaluated on tau's own shape then broadcast
-    bracket = np.log(sT2 / s02) + ein(a * s02) - ein(a * sT2)
+    with np.errstate(over="ignore", under="ignore"):
+        s02, sT2 = s0 * s0, sT * sT
+        a = 2.0 * eta * tau
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"eta * tau must be finite, got eta={eta:g} and tau up to {np.max(tau):g}")
+    log_ratio = 2.0 * (np.log(sT) - np.log(s0))  # ln(sT²/s0²) without over/underflow of the squares
     shape = np.broadcast_shapes(lam.shape, tau.shape, q.shape)
     out = np.empty(shape)
     if out.size == 0:
         return out
-    # evaluate in cache-sized row blocks of the (rows, last-axis) view: ~2x faster than whole-array temporaries
-    ncol = shape[-1] if shape else 1
-    views = [np.broadcast_to(v, shape).reshape(-1, ncol) for v in (lam, a, q, bracket)]
-    o2 = out.reshape(-1, ncol)
-    rows = max(1, 65536 // ncol)
-    for r0 in range(0, o2.shape[0], rows):
-        lam_b, a_b, q_b, br_b = (v[r0:r0 + rows] for v in views)
-        res = ein(a_b * (lam_b + s02))
-        res -= (1.0 - q_b) * np.exp(-a_b * lam_b) * br_b
-        res -= ein(a_b * (lam_b + sT2))
-        res += np.log(sT2)
-        o2[r0:r0 + rows] = res
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        # fast path; entries whose products a·(λ + σ²) overflow (or σ_min² underflows) are redone in log space
+        bracket = log_ratio + ein(a * s02) - ein(a * sT2)  # depends on τ only: evaluated on tau's own shape
+        # evaluate in cache-sized row blocks of the (rows, last-axis) view: ~2x faster than whole-array temporaries
+        ncol = shape[-1] if shape else 1
+        views = [np.broadcast_to(v, shape).reshape(-1, ncol) for v in (lam, a, q, bracket)]
+        o2 = out.reshape(-1, ncol)
+        rows = max(1, 65536 // ncol)
+        for r0 in range(0, o2.shape[0], rows):
+            lam_b, a_b, q_b, br_b = (v[r0:r0 + rows] for v in views)
+            res = ein(a_b * (lam_b + s02))
+            res -= (1.0 - q_b) * np.exp(-a_b * lam_b) * br_b
+            res -= ein(a_b * (lam_b + sT2))
+            res += 2.0 * np.log(sT)
+            o2[r0:r0 + rows] = res
+        extreme = s02 < 1e-280 or not np.max(a, initial=0.0) * (np.max(lam, initial=0.0) + sT2) <= 1e280
+        if extreme:  # only then can a product overflow: find and redo those entries (no cost otherwise)
+            redo = ~np.isfinite(out) | (s02 < 1e-280) | (
+                np.broadcast_to(a, shape) * (np.broadcast_to(lam, shape) + sT2) > 1e280)
+    if extreme and np.any(redo):
+        out[redo] = _log_space(*(np.broadcast_to(v, shape)[redo] for v in (lam, a, q)), np.log(s0), np.log(sT))
+    if extreme and not np.all(np.isfinite(out)):
+        raise ValueError("q is too large in magnitude: ln of the generated variance exceeds the float64 range "
+                         f"(q up to {np.max(np.abs(q)):g})")
     return out
+
+
+def _log_space(lam, a, q, ls0, lsT):
+    """Prop. 4.2's ln λ̂ with every product formed in log space (ln a + ln c): finite for λ in [0, 1e308],
+    a = 2ητ in [0, 1e308], σ down to 1e-300. Slower than the table path; used only where that one overflows."""
+    L0, LT, ll, la = 2.0 * ls0, 2.0 * lsT, _log0(lam), _log0(a)
+    with np.errstate(over="ignore", under="ignore"):
+        decay = np.exp(-np.exp(np.minimum(la + ll, 700.0)))  # e^{-aλ}, exactly 0 once aλ > 1e304
+    bracket = (LT - L0) + ein_from_log(la + L0) - ein_from_log(la + LT)
+    return (ein_from_log(la + np.logaddexp(L0, ll)) - (1.0 - q) * decay * bracket
+            - ein_from_log(la + np.logaddexp(LT, ll)) + LT)
 
 
 def one_layer_generated_variance(lam, tau, *, eta=1.0, q=0.0, sigma_min=0.002, sigma_max=80.0):
     """Generated variance λ̂_k(τ) of mode k after training time τ (Prop. 4.2 of Wang & Pehlevan 2025).
 
     Equals σ_max² Φ_k²(σ_min, τ)/Φ_k²(σ_max, τ); computed as exp of :func:`one_layer_log_generated_variance`
-    (stable for λ in [1e-8, 1e4] and ητ in [0, 1e8]; no NaN, inf or overflow warnings).
+    (finite and accurate for λ in [0, 1e300], ητ in [0, 1e300], σ_min down to 1e-300 and σ_max up to 1e150; no
+    NaN, inf or overflow warnings; a result beyond the float64 range raises ValueError).
     Shapes: ``lam`` (e.g. (d, 1)) broadcasts with ``tau`` (e.g. (T,)) -> (d, T). Limits:
     λ̂(0) = σ_max² (σ_min/σ_max)^{2(1-Q)}, λ̂(∞) = σ_max² (λ + σ_min²)/(λ + σ_max²).
     """
-    return np.exp(one_layer_log_generated_variance(lam, tau, eta=eta, q=q, sigma_min=sigma_min,
-                                                   sigma_max=sigma_max))
+    lv = one_layer_log_generated_variance(lam, tau, eta=eta, q=q, sigma_min=sigma_min, sigma_max=sigma_max)
+    _check_exp_range(lv)
+    return np.exp(lv)
+
+
+def _check_exp_range(lv) -> None:
+    """Raise ValueError if exp(lv) would overflow float64 (a generated variance above 1.8e308)."""
+    if np.size(lv) and np.max(lv) > 709.78:
+        raise ValueError(f"the generated variance exceeds the float64 range (ln = {np.max(lv):.6g} > 709.78) at "
+                         f"these sigma_max, q; use the log version (one_layer_log_generated_variance)")
 
 
 def generated_variance_at_init(q=0.0, *, sigma_min=0.002, sigma_max=80.0):
@@ -144,13 +180,17 @@ def one_layer_emergence_time(lam, *, eta=1.0, q=0.0, criterion="geometric", sigm
     t_lo, t_hi = (float(v) for v in check_positive(tau_range, "tau_range"))
     if not t_lo < t_hi:
         raise ValueError("tau_range must be (low, high) with 0 < low < high")
-    init = np.broadcast_to(generated_variance_at_init(q, sigma_min=sigma_min, sigma_max=sigma_max), lam1.shape)
+    with np.errstate(over="ignore", under="ignore"):
+        init = np.broadcast_to(generated_variance_at_init(q, sigma_min=sigma_min, sigma_max=sigma_max), lam1.shape)
     tgt = generated_variance_converged(lam1, sigma_min=sigma_min, sigma_max=sigma_max) if target is None \
         else np.broadcast_to(check_positive(target, "target"), lam1.shape)
+    if not np.all((init > 0) & np.isfinite(init)):
+        raise ValueError(f"q={np.max(np.abs(q)):g} is too large in magnitude: the initial generated variance "
+                         f"σ_max²(σ_min/σ_max)^(2(1-q)) leaves the float64 range")
     thr = emergence_threshold(init, tgt, criterion)
     log_thr = np.log(thr)
     increasing = init < thr
-    grid = np.geomspace(t_lo, t_hi, int(n_grid))
+    grid = np.geomspace(t_lo, t_hi, check_integer(n_grid, "n_grid", min_value=2))
     qb = np.broadcast_to(q, lam1.shape)[:, None]
     lv = one_layer_log_generated_variance(lam1[:, None], grid, eta=eta, q=qb, sigma_min=sigma_min,
                                           sigma_max=sigma_max)

@@ -28,7 +28,11 @@ def optimal_weight(lam, sigma):
     """
     lam = check_nonnegative(lam, "lam")
     sigma = check_positive(sigma, "sigma")
-    return lam / (lam + sigma**2)
+    # as 1/(1 + σ²/λ) with σ²/λ = (σ/√λ)², so that λ = 0 gives 0 and σ² under- or overflowing gives the limits
+    # (optimal_weight(0, 1e-200) = 0, optimal_weight(1e-300, 1e-200) = 1) instead of 0/0
+    with np.errstate(over="ignore", under="ignore", divide="ignore"):
+        r = sigma / np.sqrt(lam)
+        return np.where(lam > 0, 1.0 / (1.0 + r * r), 0.0)
 
 
 def optimal_weight_matrix(cov, sigma):

@@ -73,9 +73,17 @@ def one_layer_emergence_time_exact(lam, *, eta=1.0, q=0.0, criterion="geometric"
     t1 = check_positive_scalar(tau_max, "tau_max")
     if t0 >= t1:
         raise ValueError(f"tau_min must be smaller than tau_max, got {t0} >= {t1}")
-    if int(n_scan) < 2:
-        raise ValueError(f"n_scan must be at least 2, got {n_scan}")
-    start = generated_variance_at_init(q, sigma_min=s0, sigma_max=sT) if initial is None else initial
+    from .validation import check_integer
+
+    n_scan = check_integer(n_scan, "n_scan", min_value=2)
+    if initial is None:
+        with np.errstate(over="ignore", under="ignore"):
+            start = generated_variance_at_init(q, sigma_min=s0, sigma_max=sT)
+        if not np.all((start > 0) & np.isfinite(start)):
+            raise ValueError(f"q={np.max(np.abs(q)):g} is too large in magnitude: the initial generated variance "
+                             f"σ_max²(σ_min/σ_max)^(2(1-q)) leaves the float64 range")
+    else:
+        start = initial
     start = check_positive(start, "initial")
     thr = np.broadcast_to(emergence_threshold(start, lam, criterion), lam.shape)
     increasing = np.broadcast_to(start, lam.shape) < thr
