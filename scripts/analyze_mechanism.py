@@ -27,14 +27,16 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("presets", nargs="+")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--root", default=str(ROOT), help="folder holding runs/ and data/results/ (default: the checkout)")
     args = p.parse_args(argv)
+    root = Path(args.root)
     from spectral_bias.experiments import load_config
     from spectral_bias.experiments.datasets import load_training_data
     from spectral_bias.experiments.mechanism import denoiser_grid, load_snapshot_model, local_filter_fit, saved_steps
 
     for name in args.presets:
-        run = ROOT / "runs" / name / f"seed{args.seed}"
-        dest = ROOT / "data" / "results" / name / f"seed{args.seed}"
+        run = root / "runs" / name / f"seed{args.seed}"
+        dest = root / "data" / "results" / name / f"seed{args.seed}"
         cfg = load_config(name)
         x, _ = load_training_data(cfg.data)
         x = np.asarray(x[:N_IMAGES]).reshape((-1,) + tuple(json.loads((run / "results.json").read_text())["image_shape"]))
@@ -58,7 +60,7 @@ def main(argv=None) -> int:
         (dest / "mechanism.json").write_text(json.dumps(dict(
             command=f"python scripts/analyze_mechanism.py {name} --seed {args.seed}", argv=shlex.join(sys.argv),
             n_images=N_IMAGES, sigmas=SIGMAS, patch_sizes=PATCHES, steps=steps), indent=1))
-        print(f"{name}: wrote {dest.relative_to(ROOT)}/mechanism.npz", flush=True)
+        print(f"{name}: wrote {dest}/mechanism.npz", flush=True)
     return 0
 
 

@@ -43,9 +43,10 @@ EDM_CONSTANTS = {0.002: "sigma_min", 80.0: "sigma_max", 0.5: "sigma_data", 0.25:
 # on rotated Gaussian data (1.08 for d = 256; 1.05 / 1.13 for d = 512) and on FFHQ 32x32 (0.48 increasing, R² 0.97,
 # 57 modes; 0.35 decreasing, R² 0.92, 2,914 modes), data dimensions 256, 512, 3072, and the width of its
 # convolutional UNet (128 base channels); its training settings (Sec. 7 and App.: 100,000 steps for the MLP on
-# images, 50,000 for the CNNs, 5,000 on Gaussian data; batches of 1,024 and 2,048).
+# images, 50,000 for the CNNs, 5,000 on Gaussian data; batches of 1,024 and 2,048; 20 Heun steps) and its compute
+# (App. I.1: 20 minutes to 2 hours per MLP run, 5 to 8 hours per CNN run).
 PAPER_VALUES = {1.08, 1.05, 1.13, 0.48, 0.35, 0.97, 0.92, 57.0, 2914.0, 256.0, 512.0, 3072.0, 128.0,
-                100000.0, 50000.0, 5000.0, 1024.0, 2048.0}
+                100000.0, 50000.0, 5000.0, 1024.0, 2048.0, 20.0}
 PAPER_CITATION = "wang2025spectral"
 
 REFERENCE_WORDS = (r"Figs?\.|Figures?|Tables?|Props?\.|Propositions?|Lemmas?|Theorems?|Thm\.|Corollary|Secs?\.|"
