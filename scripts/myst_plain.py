@@ -195,6 +195,9 @@ class Book:
     chapter_numbers: dict[str, str] = field(default_factory=dict)
     citations: dict[str, str] = field(default_factory=dict)
     macros: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # numbers of the figure/table directives of each page, in order (code cells that carry a figure caption in
+    # their metadata share the figure numbering, so a directive's number is not simply its rank among directives)
+    block_numbers: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
 
 def chapter_number(doc: str) -> str:
@@ -222,6 +225,20 @@ def _iter_blocks(lines: list[str]):
             opts[o.group(1)] = o.group(2)
             j += 1
         yield i, d.group(1), d.group(2).strip(), opts
+
+
+def _code_cell_figure(lines: list[str], i: int) -> dict | None:
+    """The ``mystnb: figure:`` options (caption, name) of the code cell opened at line ``i``, from its YAML block
+    of options (``---`` ... ``---``), or None when the cell carries no figure."""
+    if i + 1 >= len(lines) or lines[i + 1].strip() != "---":
+        return None
+    try:
+        j = next(k for k in range(i + 2, len(lines)) if lines[k].strip() == "---")
+    except StopIteration:
+        return None
+    opts = yaml.safe_load("\n".join(lines[i + 2: j])) or {}
+    fig = (opts.get("mystnb") or {}).get("figure") if isinstance(opts, dict) else None
+    return fig if isinstance(fig, dict) else None
 
 
 def scan_page(doc: str, text: str, book: Book) -> None:
@@ -273,8 +290,17 @@ def scan_page(doc: str, text: str, book: Book) -> None:
         elif name in ("figure", "glue:figure", "table", "list-table", "csv-table"):
             kind = "table" if "table" in name else "figure"
             counters[kind] = counters.get(kind, 0) + 1
+            number = _numbered(num, counters[kind])
+            book.block_numbers.setdefault(doc, {}).setdefault(kind, []).append(number)
             if "name" in opts:
-                book.targets[opts["name"]] = Target(kind, _numbered(num, counters[kind]), "", doc)
+                book.targets[opts["name"]] = Target(kind, number, "", doc)
+            continue
+        elif name == "code-cell":
+            fig = _code_cell_figure(lines, i)
+            if fig is not None:  # myst-nb wraps the cell's output in a numbered figure
+                counters["figure"] = counters.get("figure", 0) + 1
+                if fig.get("name"):
+                    book.targets[str(fig["name"])] = Target("figure", _numbered(num, counters["figure"]), "", doc)
             continue
         if kind is None:
             continue
@@ -421,6 +447,9 @@ class _Page:
 
     def next(self, kind: str) -> str:
         self.counters[kind] = self.counters.get(kind, 0) + 1
+        numbers = self.book.block_numbers.get(self.doc, {}).get(kind) if kind in ("figure", "table") else None
+        if numbers and self.counters[kind] <= len(numbers):  # the number scan_page gave this block
+            return numbers[self.counters[kind] - 1]
         return _numbered(self.num, self.counters[kind])
 
 

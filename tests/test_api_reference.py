@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULES = ["theory", "numerics", "data", "plotting", "nets", "experiments", "exercises"]
+MODULES = ["theory", "numerics", "data", "plotting", "notebook", "nets", "experiments", "exercises"]
 
 
 @pytest.mark.slow

@@ -146,3 +146,50 @@ A figure, see {numref}`fig-one` and {numref}`Fig. %s <fig-one>`; {glue:text}`val
     assert "*Figure 3.1: A figure, see Figure 3.1 and Fig. 3.1; `value` (the value the notebook computes).*" in text
     assert myst_plain.leftovers(text) == []
     assert myst_plain.leftovers("```{note}\nx\n```\n(lab)=\nsee {eq}`a`") != []
+
+
+def test_code_cell_figures_share_the_figure_numbering():
+    """A code cell whose output myst-nb wraps in a figure (``mystnb: figure: {caption, name}``) is numbered with the
+    figure directives of its page, in document order, and {numref} to it resolves to that number."""
+    text = """# Chapter
+
+```{code-cell} ipython3
+---
+mystnb:
+  figure:
+    caption: |
+      First, computed.
+    name: fig-first
+tags: [hide-input]
+---
+plot()
+```
+
+```{code-cell} ipython3
+print("no figure here")
+```
+
+```{figure} img.png
+:name: fig-second
+Second, an image.
+```
+
+```{code-cell} ipython3
+---
+mystnb:
+  figure:
+    caption: Third.
+    name: fig-third
+---
+plot()
+```
+
+See {numref}`fig-first`, {numref}`fig-second` and {numref}`fig-third`.
+"""
+    book = myst_plain.Book()
+    myst_plain.scan_page("chapters/07_x", text, book)
+    assert {k: (t.kind, t.number) for k, t in book.targets.items() if k.startswith("fig-")} == {
+        "fig-first": ("figure", "7.1"), "fig-second": ("figure", "7.2"), "fig-third": ("figure", "7.3")}
+    out = myst_plain.Converter("chapters/07_x", book)(text)
+    assert "See Figure 7.1, Figure 7.2 and Figure 7.3." in out
+    assert "*Figure 7.2: Second, an image.*" in out  # the directive keeps the number scan_page gave it

@@ -93,6 +93,8 @@ BASE = {
     "patch_gains_preconditioned": ((LAM_F, 3, 0.7, 1.0), EDM),
     "heun_generated_variance": ((T.preconditioned_weight, LAM, 1.0, SIG), {}),
     "heun_generated_variance_from_gains": ((lambda s: np.full(3, 0.5), SIG), {}),
+    "fit_branches": ((LAM5, TAU_STAR, np.array(["increasing"] * 5)), {"n_boot": 50}),
+    "fit_to_dict": ((T.fit_power_law(LAM5, TAU_STAR, n_boot=50),), {}),
 }
 
 FUNCTIONS = sorted(n for n in T.__all__ if inspect.isfunction(getattr(T, n)))
@@ -140,6 +142,10 @@ def _call(name, param, value):
 def _finite(result):
     if isinstance(result, tuple):  # NamedTuple results: NaN marks "no crossing"/"excluded" by contract
         return True
+    if isinstance(result, dict):  # fit dicts (None: too few modes); their numbers must be finite
+        vals = [v for v in result.values() if v is not None]
+        return all(_finite(v) if isinstance(v, dict) else np.all(np.isfinite(np.asarray(v, dtype=float)))
+                   for v in vals)
     arrs = result if isinstance(result, (list, tuple)) else [result]
     return all(np.all(np.isfinite(np.asarray(a, dtype=float))) for a in arrs)
 

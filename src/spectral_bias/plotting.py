@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .theory.constants import SIGMA_MAX, SIGMA_MIN
+
 __all__ = ["DATA_COLOR", "CHECK_STYLE", "MODE_CMAP", "use_style", "mode_colors", "mode_colorbar",
-           "InteractiveFigure", "interactive_frames", "interactive_widget", "render_frames", "theory_schematic"]
+           "plot_mode_trajectories", "table_html", "show_table", "InteractiveFigure", "interactive_frames", "interactive_widget", "render_frames", "theory_schematic"]
 
 MODE_CMAP = "viridis"  # rank 0 (largest variance) = dark purple ... smallest variance = yellow
 DATA_COLOR = "0.25"
@@ -70,6 +72,80 @@ def mode_colorbar(ax, n_modes: int, label: str = "mode rank k (0 = largest varia
     cmap = mpl.colors.ListedColormap(mode_colors(n_modes))
     norm = mpl.colors.Normalize(vmin=0, vmax=n_modes - 1)
     return plt.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label=label)
+
+
+def plot_mode_trajectories(ax, times, traj, lam, *, targets="lam", label="$\\lambda$={:g}", xlog=True, ylog=True,
+                           target_style=None, **line_kw):
+    """Draw one curve per mode against training time, in the rank colours, with each mode's target as a dashed
+    horizontal line: the generated variance λ̂_k(ητ) of Prop. 4.2 and its analogues (chapters 4, 6, 8 and 9), or
+    per-mode weights w_k(σ, ητ) (chapter 4).
+
+    ``times`` (T,); ``traj`` (n_modes, T), row k the trajectory of the mode with variance ``lam[k]`` (n_modes,) > 0;
+    colours follow the variance rank (largest λ = rank 0, :func:`mode_colors`), whatever the order of ``lam``.
+    ``targets``: "lam" (dashed line at λ_k), None (no target lines) or an array (n_modes,) of target levels (e.g.
+    the optimal weights). ``label``: a format string applied to λ_k for the legend, or None. ``xlog``/``ylog``:
+    logarithmic axes. ``target_style``: keywords for the target lines (default dashed, thin). Further keywords go
+    to ``ax.plot``. Returns the list of trajectory lines (one per mode). Raises ValueError on mismatched shapes.
+    """
+    times = np.asarray(times, dtype=float)
+    traj = np.asarray(traj, dtype=float)
+    lam = np.asarray(lam, dtype=float)
+    if lam.ndim != 1 or lam.size == 0 or np.any(~np.isfinite(lam)) or np.any(lam <= 0):
+        raise ValueError(f"lam must be a non-empty 1-D array of positive variances, got shape {lam.shape}")
+    if times.ndim != 1 or traj.shape != (lam.size, times.size):
+        raise ValueError(f"traj must have shape (len(lam), len(times)) = ({lam.size}, {times.size}), "
+                         f"got {traj.shape}")
+    if isinstance(targets, str):
+        if targets != "lam":
+            raise ValueError(f"targets must be 'lam', None or an array of {lam.size} levels, got {targets!r}")
+        levels = lam
+    elif targets is None:
+        levels = None
+    else:
+        levels = np.broadcast_to(np.asarray(targets, dtype=float), lam.shape)
+    rank = np.empty(lam.size, dtype=int)
+    rank[np.argsort(-lam, kind="stable")] = np.arange(lam.size)
+    colors = mode_colors(lam.size, rank)
+    style = dict(ls="--", lw=0.7) if target_style is None else dict(target_style)
+    lines = []
+    for k in range(lam.size):
+        kw = dict(color=colors[k], **line_kw)
+        if label is not None:
+            kw["label"] = label.format(lam[k])
+        lines += ax.plot(times, traj[k], **kw)
+        if levels is not None:
+            ax.axhline(levels[k], color=colors[k], **style)
+    if xlog:
+        ax.set_xscale("log")
+    if ylog:
+        ax.set_yscale("log")
+    return lines
+
+
+def table_html(header, rows) -> str:
+    """A small table as HTML (so that it renders in the static book as well as in Jupyter). ``header``: the column
+    titles; ``rows``: sequences of cells (anything with a ``str``), each as long as the header. Cells are escaped.
+    Raises ValueError when a row does not match the header."""
+    from html import escape
+
+    header = list(header)
+    rows = [list(r) for r in rows]
+    for i, r in enumerate(rows):
+        if len(r) != len(header):
+            raise ValueError(f"rows[{i}] has {len(r)} cells, expected {len(header)} (the length of header)")
+
+    def cells(tag, r):
+        return "".join(f"<{tag}>{escape(str(c))}</{tag}>" for c in r)
+
+    body = "".join(f"<tr>{cells('td', r)}</tr>" for r in rows)
+    return f"<table><thead><tr>{cells('th', header)}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def show_table(header, rows) -> None:
+    """Display :func:`table_html` in the notebook (the result tables of chapters 6, 7 and 8)."""
+    from IPython.display import HTML, display
+
+    display(HTML(table_html(header, rows)))
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -382,7 +458,7 @@ def interactive_widget(frames, values, *, label: str, fmt="{:.3g}", dpi: float =
 # the whole theory in one figure (the book's introduction)
 # ------------------------------------------------------------------------------------------------------------------
 
-def theory_schematic(lam=None, *, eta=1.0, q=0.1, sigma_min=0.002, sigma_max=80.0, figsize=(11.0, 3.0)):
+def theory_schematic(lam=None, *, eta=1.0, q=0.1, sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX, figsize=(11.0, 3.0)):
     """The story of the book in four computed panels, the counterpart of the paper's Fig. 1 (used in the
     introduction, ``intro.md``):
 

@@ -5,6 +5,8 @@ Importing this subpackage never imports torch.
 """
 
 # --- linear-denoiser theory (issue 3: optimal denoiser, one-layer dynamics, generated variance, fits) ---
+from .constants import PAPER_FIG2_LAMBDAS, SIGMA_DATA, SIGMA_MAX, SIGMA_MIN
+from .branch_fits import BRANCHES, fit_branches, fit_to_dict
 from .emergence import EmergenceResult, PowerLawFit, emergence_threshold, emergence_time, fit_power_law, gray_zone_mask
 from .generated import (
     generated_variance_quadrature,
@@ -39,6 +41,14 @@ from .transients import contraction_transient_variance, decreasing_branch_expone
 from . import validation
 
 __all__ = [
+    # --- constants of the protocol and branch-wise fits ---
+    "BRANCHES",
+    "PAPER_FIG2_LAMBDAS",
+    "SIGMA_DATA",
+    "SIGMA_MAX",
+    "SIGMA_MIN",
+    "fit_branches",
+    "fit_to_dict",
     # --- linear-denoiser theory (issue 3) ---
     "EmergenceResult",
     "PowerLawFit",

@@ -23,9 +23,10 @@ import numbers
 import numpy as np
 
 from ._deep_inputs import as_float, check_positive_scalar, check_sigma_range
+from .constants import SIGMA_DATA, SIGMA_MAX, SIGMA_MIN
 from .generated import _gauss_legendre_log_sigma
 from .one_layer import one_layer_generated_variance, one_layer_weight
-from .weighting import P_MEAN, P_STD, SIGMA_DATA, preconditioned_weight
+from .weighting import P_MEAN, P_STD, preconditioned_weight
 
 __all__ = [
     "fourier_variances",
@@ -134,7 +135,7 @@ def circulant_weight(lam_f, sigma, tau, *, eta=1.0, q=0.0):
     return one_layer_weight(lam_f, sigma[ex], tau[ex], eta=eta * lam_f.size, q=q[ex])
 
 
-def circulant_generated_variance(lam_f, tau, *, eta=1.0, q=0.0, sigma_min=0.002, sigma_max=80.0):
+def circulant_generated_variance(lam_f, tau, *, eta=1.0, q=0.0, sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX):
     """Generated variance of every Fourier mode for a full-width circular convolution (Prop. 5.3 + Prop. 4.2).
 
     Prop. 4.2 with lam -> lamF_k, eta -> N eta: the same inverse-variance law, N times faster. The generated
@@ -225,7 +226,7 @@ def patch_gains(lam_f, patch, sigma, tau, *, eta=1.0, q=0.0):
     return _gains_from_taps(patch_filter(lam_f, patch, sigma, tau, eta=eta, q=q), offs, lam_f.shape)
 
 
-def patch_generated_variance(lam_f, patch, tau, *, eta=1.0, q=0.0, sigma_min=0.002, sigma_max=80.0,
+def patch_generated_variance(lam_f, patch, tau, *, eta=1.0, q=0.0, sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX,
                              n_panels=16, n_per_panel=8):
     """Generated Fourier spectrum of a patch-convolution denoiser during training (Prop. 5.4; no closed form).
 

@@ -25,6 +25,7 @@ from scipy.interpolate import CubicSpline
 from scipy.special import hyp2f1
 
 from ._deep_inputs import as_float, check_broadcastable, check_int, check_positive_scalar, check_sigma_range
+from .constants import SIGMA_MAX, SIGMA_MIN
 from .generated import log_generated_variance_quadrature
 from .one_layer import one_layer_generated_variance, one_layer_weight
 
@@ -108,7 +109,7 @@ def two_layer_weight(lam, sigma, tau, *, eta=1.0, q):
     return _logistic_weight(lam, sigma, tau, q, 8.0 * eta)
 
 
-def two_layer_generated_variance(lam, tau, *, eta=1.0, q, sigma_min=0.002, sigma_max=80.0):
+def two_layer_generated_variance(lam, tau, *, eta=1.0, q, sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX):
     """Generated variance gen_var_k(tau) of the symmetric two-layer denoiser (Prop. 5.1 of Wang & Pehlevan 2025).
 
     Closed form of ln gen_var = ln sigma_max^2 - 2 int_{sigma_min}^{sigma_max} (1 - w_k(s, tau))/s ds with the
@@ -130,7 +131,7 @@ def two_layer_generated_variance(lam, tau, *, eta=1.0, q, sigma_min=0.002, sigma
     return np.exp(_logistic_log_gen_var(lam, tau, q, 8.0 * eta, smin, smax))
 
 
-def two_layer_decay_curve(tau, *, eta=1.0, q, sigma_min=0.002, sigma_max=80.0):
+def two_layer_decay_curve(tau, *, eta=1.0, q, sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX):
     """The common decay curve of shrinking modes of the symmetric two-layer denoiser W = P P^T (book, chapter 6).
 
     The lam -> 0 limit of the two-layer generated variance (eq. ``eq-two-layer-decay`` of chapter 6, from
@@ -327,7 +328,7 @@ def deep_linear_weight(lam, sigma, tau, *, eta=1.0, q, depth):
     return out
 
 
-def deep_linear_generated_variance(lam, tau, *, eta=1.0, q, depth, sigma_min=0.002, sigma_max=80.0,
+def deep_linear_generated_variance(lam, tau, *, eta=1.0, q, depth, sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX,
                                    n_panels=48, order=12):
     """Generated variance of a balanced depth-L linear denoiser, by quadrature of the PF-ODE integral.
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import integrate
 
+from .constants import SIGMA_MAX, SIGMA_MIN
 from .validation import check_choice, check_finite, check_integer, check_nonnegative, check_sigma_range, check_times
 
 __all__ = ["generated_variance_quadrature", "log_generated_variance_quadrature", "heun_generated_variance",
@@ -36,7 +37,7 @@ def _gauss_legendre_log_sigma(sigma_min, sigma_max, n_panels, n_per_panel):
     return np.exp(t), wt
 
 
-def log_generated_variance_quadrature(weight_fn, lam, tau, *, sigma_min=0.002, sigma_max=80.0,
+def log_generated_variance_quadrature(weight_fn, lam, tau, *, sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX,
                                       method="gauss", n_panels=128, n_per_panel=16, chunk=2048,
                                       epsabs=1e-13, epsrel=1e-13, **weight_kwargs):
     """ln λ̂ = ln σ_max² - 2 ∫ (1 - w(λ, s, τ))/s ds by numerical integration in ln σ (see module docstring).
@@ -95,7 +96,7 @@ def log_generated_variance_quadrature(weight_fn, lam, tau, *, sigma_min=0.002, s
     return (np.log(sT**2) - 2.0 * out).reshape(shape)
 
 
-def generated_variance_quadrature(weight_fn, lam, tau, *, sigma_min=0.002, sigma_max=80.0, **weight_kwargs):
+def generated_variance_quadrature(weight_fn, lam, tau, *, sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX, **weight_kwargs):
     """Generated variance λ̂ = exp(ln σ_max² - 2 ∫_{σ_min}^{σ_max} (1 - w(λ, s, τ))/s ds) by quadrature.
 
     The numerical counterpart of Prop. 4.2 for any per-σ weight ``weight_fn(lam, sigma, tau, **weight_kwargs)``.

@@ -16,6 +16,7 @@ import numpy as np
 from scipy.special import erf
 
 from ._deep_inputs import as_float, check_positive_scalar, check_sigma_range
+from .constants import SIGMA_MAX, SIGMA_MIN
 from .one_layer import one_layer_log_generated_variance
 
 __all__ = ["eps_prediction_weight", "eps_prediction_denoiser_weight", "eps_prediction_generated_variance"]
@@ -49,7 +50,7 @@ def _erf_over_x(x):
     return np.where(small, 2.0 / np.sqrt(np.pi) * (1.0 - x**2 / 3.0), erf(xs) / xs)
 
 
-def eps_prediction_generated_variance(lam, tau, *, eta=1.0, q=0.0, sigma_min=0.002, sigma_max=80.0):
+def eps_prediction_generated_variance(lam, tau, *, eta=1.0, q=0.0, sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX):
     """Generated variance of the PF-ODE driven by a linear epsilon-predictor during training (derived here).
 
     With 1 - w_D(s) = (1 - K)(1 - E) + s q E, E = exp(-a(lam + s^2)), a = 2 eta tau:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._expint import _log0, ein, ein_from_log
+from .constants import SIGMA_MAX, SIGMA_MIN
 from .optimal import optimal_weight
 from .validation import (
     check_broadcastable,
@@ -57,7 +58,7 @@ def one_layer_weight(lam, sigma, tau, *, eta=1.0, q=0.0):
         return wstar + (q - wstar) * np.exp(-2.0 * eta * tau * (sigma**2 + lam))
 
 
-def one_layer_log_generated_variance(lam, tau, *, eta=1.0, q=0.0, sigma_min=0.002, sigma_max=80.0):
+def one_layer_log_generated_variance(lam, tau, *, eta=1.0, q=0.0, sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX):
     """ln λ̂_k(τ), the log generated variance of Prop. 4.2 (Wang & Pehlevan 2025), evaluated in log space.
 
     With a = 2ητ, s0 = σ_min, sT = σ_max and Ein(x) = ∫_0^x (1 - e^{-t})/t dt (so that Ei(-x) = γ + ln x - Ein(x)),
@@ -124,7 +125,7 @@ def _log_space(lam, a, q, ls0, lsT):
             - ein_from_log(la + np.logaddexp(LT, ll)) + LT)
 
 
-def one_layer_generated_variance(lam, tau, *, eta=1.0, q=0.0, sigma_min=0.002, sigma_max=80.0):
+def one_layer_generated_variance(lam, tau, *, eta=1.0, q=0.0, sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX):
     """Generated variance λ̂_k(τ) of mode k after training time τ (Prop. 4.2 of Wang & Pehlevan 2025).
 
     Equals σ_max² Φ_k²(σ_min, τ)/Φ_k²(σ_max, τ); computed as exp of :func:`one_layer_log_generated_variance`
@@ -145,21 +146,21 @@ def _check_exp_range(lv) -> None:
                          f"these sigma_max, q; use the log version (one_layer_log_generated_variance)")
 
 
-def generated_variance_at_init(q=0.0, *, sigma_min=0.002, sigma_max=80.0):
+def generated_variance_at_init(q=0.0, *, sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX):
     """λ̂(τ=0) = σ_max² (σ_min/σ_max)^{2(1-Q)}: a constant weight Q contracts every mode alike (Prop. 4.2, τ→0)."""
     q = check_finite(q, "q")
     s0, sT = check_sigma_range(sigma_min, sigma_max)
     return sT**2 * (s0 / sT) ** (2.0 * (1.0 - q))
 
 
-def generated_variance_converged(lam, *, sigma_min=0.002, sigma_max=80.0):
+def generated_variance_converged(lam, *, sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX):
     """λ̂(τ→∞) = σ_max² (λ + σ_min²)/(λ + σ_max²), the optimal denoiser's output variance (≈ λ for λ ≪ σ_max²)."""
     lam = check_nonnegative(lam, "lam")
     s0, sT = check_sigma_range(sigma_min, sigma_max)
     return sT**2 * (lam + s0**2) / (lam + sT**2)
 
 
-def one_layer_emergence_time(lam, *, eta=1.0, q=0.0, criterion="geometric", sigma_min=0.002, sigma_max=80.0,
+def one_layer_emergence_time(lam, *, eta=1.0, q=0.0, criterion="geometric", sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX,
                              target=None, tau_range=(1e-8, 1e12), n_grid=4000):
     """First-passage (emergence) time τ*_k of Prop. 4.2's λ̂_k(τ), without a user-supplied time grid (§4, Fig. 2C).
 

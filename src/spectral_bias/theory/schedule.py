@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .constants import SIGMA_MAX, SIGMA_MIN
 from .validation import check_positive_scalar, check_sigma_range
 
 __all__ = ["edm_sigma_schedule"]
 
 
-def edm_sigma_schedule(n_steps, sigma_min=0.002, sigma_max=80.0, rho=7, *, append_zero=False):
+def edm_sigma_schedule(n_steps, sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX, rho=7, *, append_zero=False):
     """Decreasing noise levels σ_i = (σ_max^{1/ρ} + i/(N-1) (σ_min^{1/ρ} - σ_max^{1/ρ}))^ρ, i = 0..N-1.
 
     Returns an array of shape (n_steps,) from σ_max down to σ_min (plus a final 0 if ``append_zero``, as in the

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import brentq
 
+from .constants import SIGMA_MAX, SIGMA_MIN
 from .emergence import emergence_threshold
 from .one_layer import generated_variance_at_init, one_layer_log_generated_variance
 from .validation import check_choice, check_finite, check_positive, check_positive_scalar, check_sigma_range
@@ -23,7 +24,7 @@ from .validation import check_choice, check_finite, check_positive, check_positi
 __all__ = ["contraction_transient_variance", "decreasing_branch_exponent", "one_layer_emergence_time_exact"]
 
 
-def contraction_transient_variance(tau, *, eta=1.0, q=0.0, sigma_min=0.002):
+def contraction_transient_variance(tau, *, eta=1.0, q=0.0, sigma_min=SIGMA_MIN):
     """λ̂(τ) ≈ σ_min^{2(1-Q)} (2 e^γ ητ)^{-Q}: the generated variance of a mode that has not started learning.
 
     Limit of Prop. 4.2 (Wang & Pehlevan 2025) for 2ητλ_k << 1, 2ητσ_min² << 1 and 2ητσ_max² >> 1 (derived in the
@@ -52,7 +53,7 @@ def decreasing_branch_exponent(q, criterion="geometric"):
 
 
 def one_layer_emergence_time_exact(lam, *, eta=1.0, q=0.0, criterion="geometric", initial=None,
-                                   sigma_min=0.002, sigma_max=80.0, tau_min=1e-8, tau_max=1e10, n_scan=361):
+                                   sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX, tau_min=1e-8, tau_max=1e10, n_scan=361):
     """First-passage time of Prop. 4.2's λ̂_k(τ) through its emergence threshold, by bracketing + brentq.
 
     For each mode, ln λ̂_k(τ) - ln θ_k is scanned on ``n_scan`` log-spaced times in [tau_min, tau_max] (from the

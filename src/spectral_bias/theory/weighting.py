@@ -18,12 +18,13 @@ from __future__ import annotations
 import numpy as np
 
 from ._deep_inputs import as_float, check_positive_scalar, check_sigma_range
+from .constants import SIGMA_DATA, SIGMA_MAX, SIGMA_MIN
 from .generated import log_generated_variance_quadrature
 
 __all__ = ["edm_preconditioning", "edm_loss_weight", "edm_noise_density", "edm_effective_learning_rate",
            "preconditioned_weight", "preconditioned_generated_variance"]
 
-P_MEAN, P_STD, SIGMA_DATA = -1.2, 1.2, 0.5
+P_MEAN, P_STD = -1.2, 1.2  # log-normal noise sampling of EDM training
 
 
 def edm_preconditioning(sigma, *, sigma_data=SIGMA_DATA):
@@ -76,7 +77,7 @@ def preconditioned_weight(lam, sigma, tau, *, eta=1.0, p_mean=P_MEAN, p_std=P_ST
 
 
 def preconditioned_generated_variance(lam, tau, *, eta=1.0, p_mean=P_MEAN, p_std=P_STD, sigma_data=SIGMA_DATA,
-                                      sigma_min=0.002, sigma_max=80.0):
+                                      sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX):
     """Generated variance for :func:`preconditioned_weight`, by quadrature of ln gen_var = ln smax^2 -
     2 int (1 - w)/s ds (Lemma 4.1). At tau = 0: sigma_max^2 (sigma_min^2 + sigma_d^2)/(sigma_max^2 + sigma_d^2)
     (the c_skip-only denoiser). lam (>= 0) and tau (>= 0) broadcast. Raises ValueError on bad input."""

@@ -1,0 +1,121 @@
+"""theory.fit_branches: branch-wise power-law fits, checked against exact synthetic power laws, an independent
+least-squares fit (scipy.stats.linregress) and the per-branch calls of fit_power_law it replaces."""
+
+import numpy as np
+import pytest
+from scipy.stats import linregress
+
+from spectral_bias import theory
+from spectral_bias.experiments import analysis
+
+KEYS = {"alpha", "slope", "intercept", "r2", "n", "ci_slope", "ci_alpha"}
+
+
+def _two_branch_law(alpha_inc=1.0, alpha_dec=0.5, a_inc=2.0, a_dec=30.0):
+    lam = np.logspace(-3, 1, 24)
+    direction = np.where(np.arange(lam.size) % 2 == 0, "increasing", "decreasing")
+    tau = np.where(direction == "increasing", a_inc * lam**-alpha_inc, a_dec * lam**-alpha_dec)
+    return lam, tau, direction
+
+
+def test_exact_power_laws_recover_each_branch_exponent():
+    lam, tau, direction = _two_branch_law(1.0, 0.5, 2.0, 30.0)
+    fits = theory.fit_branches(lam, tau, direction, n_boot=50)
+    assert set(fits) == {"increasing", "decreasing"}
+    assert fits["increasing"]["alpha"] == pytest.approx(1.0, abs=1e-10)
+    assert fits["decreasing"]["alpha"] == pytest.approx(0.5, abs=1e-10)
+    assert fits["increasing"]["intercept"] == pytest.approx(np.log10(2.0), abs=1e-10)
+    assert fits["decreasing"]["intercept"] == pytest.approx(np.log10(30.0), abs=1e-10)
+    assert fits["increasing"]["n"] == fits["decreasing"]["n"] == 12
+    assert fits["increasing"]["r2"] == pytest.approx(1.0)
+
+
+def test_noisy_fit_matches_independent_least_squares_and_fit_power_law():
+    lam, tau, direction = _two_branch_law(0.9, 0.4)
+    tau = tau * np.exp(0.2 * np.random.default_rng(1).standard_normal(lam.size))
+    fits = theory.fit_branches(lam, tau, direction, n_boot=300, seed=3)
+    for branch in theory.BRANCHES:
+        sel = direction == branch
+        ref = linregress(np.log10(lam[sel]), np.log10(tau[sel]))
+        got = fits[branch]
+        assert set(got) == KEYS
+        assert got["slope"] == pytest.approx(ref.slope, rel=1e-10)
+        assert got["alpha"] == pytest.approx(-ref.slope, rel=1e-10)
+        assert got["intercept"] == pytest.approx(ref.intercept, rel=1e-10)
+        assert got["r2"] == pytest.approx(ref.rvalue**2, rel=1e-10)
+        one = theory.fit_power_law(lam, np.where(sel, tau, np.nan), n_boot=300, seed=3)
+        assert got["ci_slope"] == pytest.approx(list(one.ci))
+        assert got["ci_alpha"] == pytest.approx([-one.ci[1], -one.ci[0]])
+        assert got["ci_alpha"][0] < got["alpha"] < got["ci_alpha"][1]
+
+
+def test_output_has_the_keys_and_values_of_the_experiment_analysis():
+    lam, tau, direction = _two_branch_law(1.2, 0.3)
+    fits = theory.fit_branches(lam, tau, direction, n_boot=100, seed=0)
+    for branch in theory.BRANCHES:
+        ref = analysis._fit_or_none(lam, np.where(direction == branch, tau, np.nan), n_boot=100, seed=0)
+        assert set(fits[branch]) == set(ref) == KEYS
+        for key, value in ref.items():
+            assert np.asarray(fits[branch][key]) == pytest.approx(np.asarray(value)), key
+
+
+def test_branch_with_too_few_modes_is_none_and_mask_excludes():
+    lam, tau, direction = _two_branch_law()
+    direction = direction.copy()
+    direction[:] = "increasing"
+    direction[[3, 7]] = "decreasing"
+    fits = theory.fit_branches(lam, tau, direction, n_boot=20)
+    assert fits["decreasing"] is None and fits["increasing"]["n"] == lam.size - 2
+    mask = np.zeros(lam.size, bool)
+    mask[:5] = True
+    fits = theory.fit_branches(lam, tau, direction, exclude=mask, n_boot=20)
+    assert fits["increasing"]["n"] == lam.size - 2 - 4  # modes 0, 1, 2, 4 dropped (3 is decreasing)
+    assert theory.fit_branches(lam, tau, direction, min_modes=23, n_boot=20)["increasing"] is None
+
+
+def test_nan_and_gray_zone_rule_pass_through():
+    lam, tau, direction = _two_branch_law()
+    tau = tau.copy()
+    tau[0] = np.nan
+    initial = np.full(lam.size, 0.05)  # gray zone: 0.025 <= lam <= 0.1
+    fits = theory.fit_branches(lam, tau, direction, exclude="gray-zone", initial=initial, target=lam, n_boot=20)
+    gray = theory.gray_zone_mask(initial, lam)
+    assert gray.any()
+    for branch in theory.BRANCHES:
+        expect = np.sum((direction == branch) & ~gray & np.isfinite(tau))
+        assert fits[branch]["n"] == expect
+
+
+def test_reverse_regression_interval_maps_to_alpha():
+    lam, tau, direction = _two_branch_law(0.8, 0.4)
+    tau = tau * np.exp(0.1 * np.random.default_rng(0).standard_normal(lam.size))
+    fits = theory.fit_branches(lam, tau, direction, regress="lam_on_tau", n_boot=200)
+    for branch in theory.BRANCHES:
+        sel = direction == branch
+        ref = linregress(np.log10(tau[sel]), np.log10(lam[sel]))
+        f = fits[branch]
+        assert f["slope"] == pytest.approx(ref.slope)
+        assert f["alpha"] == pytest.approx(-1 / ref.slope)
+        assert f["ci_alpha"][0] < f["alpha"] < f["ci_alpha"][1]
+
+
+@pytest.mark.parametrize("kw, err", [
+    (dict(lam=np.ones(3), tau_star=np.ones(4), direction=np.array(["increasing"] * 3)), ValueError),
+    (dict(lam=-np.ones(3), tau_star=np.ones(3), direction=np.array(["increasing"] * 3)), ValueError),
+    (dict(lam=np.ones(3), tau_star=np.ones(3), direction=np.array(["increasing"] * 3), exclude=np.ones(3)),
+     ValueError),
+    (dict(lam=np.ones(3), tau_star=np.ones(3), direction=np.array(["increasing"] * 3), min_modes=2), ValueError),
+    (dict(lam=np.ones(3), tau_star=np.ones(3), direction=np.array(["increasing"] * 3), branches="increasing"),
+     TypeError),
+])
+def test_bad_input_raises_naming_the_argument(kw, err):
+    with pytest.raises(err):
+        theory.fit_branches(**kw)
+
+
+def test_bad_rule_is_not_hidden_as_none():
+    lam, tau, direction = _two_branch_law()
+    with pytest.raises(ValueError, match="exclude"):
+        theory.fit_branches(lam, tau, direction, exclude="nonsense")
+    with pytest.raises(ValueError, match="initial"):
+        theory.fit_branches(lam, tau, direction, exclude="gray-zone", target=lam)
