@@ -155,3 +155,21 @@ __all__ += [
     "flow_matching_weight",
 ]
 # --- end issue 4 block ---
+
+# --- chapter 12: weights shared across noise levels, finite training sets ---
+from .shared_weights import (  # noqa: E402
+    noise_features,
+    shared_generated_variance,
+    shared_weight,
+    shared_weight_dynamics,
+)
+from .finite_samples import empirical_spectrum, finite_sample_generated_variance  # noqa: E402
+
+__all__ += [
+    "noise_features",
+    "shared_generated_variance",
+    "shared_weight",
+    "shared_weight_dynamics",
+    "empirical_spectrum",
+    "finite_sample_generated_variance",
+]
