@@ -1,9 +1,8 @@
 """Chapter 12: a linear denoiser trained on n samples (eq. F), against explicit gradient descent on the samples at
-every noise level of the sampler and the matrix Heun covariance; and the chapter's exercise checker."""
+every noise level of the sampler and the matrix Heun covariance."""
 import numpy as np
 import pytest
 
-from spectral_bias import exercises as ex
 from spectral_bias import theory
 from spectral_bias.numerics import gd_affine_denoiser, heun_generated_covariance
 
@@ -51,39 +50,3 @@ def test_empirical_spectrum_and_bad_input():
         theory.finite_sample_generated_variance(np.ones((5, 3)), [1.0], np.eye(3), model="deep")
     with pytest.raises(ValueError, match="x"):
         theory.empirical_spectrum(np.ones(4))
-
-
-# ---------------------------------------------------------------- ex-ch12-rate
-
-def rate(lam, eta):
-    A, _ = theory.shared_weight_dynamics(lam)
-    return eta * A[..., 0, 0]
-
-
-def test_shared_rate_checker_passes_the_right_answer():
-    v = ex.check_shared_weight_rate(rate, verbose=False)
-    assert v, str(v)
-
-
-@pytest.mark.parametrize("wrong, message", [
-    (lambda lam, eta: 0.5 * rate(lam, eta), "factor 2 is missing"),
-    (lambda lam, eta: rate(lam, eta) - rate(0.0 * lam, eta), "sigma^2 term is missing"),
-    (lambda lam, eta: 2 * eta * (lam + np.exp(-2.4)) / (np.exp(-2.4) + 0.25), "per-sigma rate"),
-    (lambda lam, eta: 1.01 * rate(lam, eta), "expected"),
-])
-def test_shared_rate_checker_names_mistakes(wrong, message):
-    v = ex.check_shared_weight_rate(wrong, verbose=False)
-    assert not v and message in str(v)
-
-
-@pytest.mark.parametrize("bad, word", [
-    (lambda lam, eta: np.full(lam.shape, np.nan), "NaN"),
-    (lambda lam, eta: np.where(lam > 1, np.nan, rate(lam, eta)), "NaN"),
-    (lambda lam, eta: None, "None"),
-    (lambda lam, eta: "1.0", "string"),
-    (lambda lam, eta: 1 / 0, "ZeroDivisionError"),
-    (None, "must be your function itself"),
-])
-def test_shared_rate_checker_refuses_nan_and_non_numbers(bad, word):
-    v = ex.check_shared_weight_rate(bad, verbose=False)
-    assert not v and word in str(v)
