@@ -166,3 +166,21 @@ def test_adam_step_matches_torch_adam():
 def test_bad_input_names_the_argument(call, word):
     with pytest.raises((ValueError, TypeError), match=word):
         call()
+
+
+def test_per_sigma_gd_on_sampler_nodes_then_matrix_heun_reproduces_the_null_model_variance():
+    """The chapter's Adam pipeline with optimizer="gd": train one matrix per sampler noise level on rotated data,
+    sample with the matrix Heun recursion, read the variance along the data eigenvectors; compare with the per-mode
+    closed form of chapter 8 sampled by the scalar recursion (theory.heun_generated_variance)."""
+    lam = np.array([4.0, 0.5, 0.05, 0.005])
+    U = np.linalg.qr(np.random.default_rng(9).standard_normal((4, 4)))[0]
+    x = np.sqrt(4) * (U * np.sqrt(lam)) @ U.T  # 4 rows with second moment U diag(lam) U^T
+    sched = theory.edm_sigma_schedule(20, 0.002, 80.0, 7, append_zero=True)
+    s_pos = sched[:-1]
+    lr, steps = 5e-4, [0, 400, 4000]
+    tr = train_preconditioned_linear(x, s_pos, theory.edm_noise_density(s_pos), np.eye(s_pos.size), lr=lr,
+                                     n_steps=steps[-1], record_steps=steps)
+    C = heun_generated_covariance(weights_at_nodes(tr.V, s_pos, np.eye(s_pos.size)), sched)
+    got = np.einsum("ak,rab,bk->rk", U, C, U)
+    ref = theory.heun_generated_variance(theory.preconditioned_weight, lam[None, :], tr.tau[:, None], sched)
+    np.testing.assert_allclose(got, ref, rtol=2e-3)
