@@ -670,6 +670,7 @@ NEW_AND_OLD = {
     "check_preconditioned_initial_weight": lambda bad: (lambda s, sigma_data: bad(s)),
     "check_alignment_score": lambda bad: (lambda x, U: bad(0.5)),
     "check_preconditioned_weight": lambda bad: (lambda lam, sigma, tau, eta: bad(lam * sigma * tau)),
+    "check_shared_weight_rate": lambda bad: (lambda lam, eta: bad(lam)),
 }
 
 BAD = {
@@ -783,6 +784,8 @@ RIGHT_AND_WRONG = {  # checker -> (a test where a right answer passes, a test wh
     "check_alignment_score": ("test_alignment_correct_passes", "test_alignment_mistakes_are_named"),
     "check_preconditioned_weight": ("test_preconditioned_weight_correct_passes",
                                     "test_preconditioned_weight_mistakes_are_named"),
+    "check_shared_weight_rate": ("test_shared_weight_rate_correct_passes",
+                                 "test_shared_weight_rate_mistakes_are_named"),
 }
 
 
@@ -817,3 +820,28 @@ def test_every_chapter_ends_with_an_autograded_exercise(number):
     student = mk.strip_solutions(last)
     assert "```{code-cell}" in student and "import" in student and all(c in student for c in called)
     assert gated.group(2) not in student
+
+
+# ---------------------------------------------------------------- ex-ch12-rate
+
+def shared_rate(lam, eta):
+    """The package's rate (Gauss-Hermite in ln sigma); the checker's reference is adaptive quadrature."""
+    from spectral_bias import theory
+
+    return eta * theory.shared_weight_dynamics(lam)[0][..., 0, 0]
+
+
+def test_shared_weight_rate_correct_passes():
+    v = ex.check_shared_weight_rate(shared_rate, verbose=False)
+    assert v, problems(v)
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (lambda lam, eta: 0.5 * shared_rate(lam, eta), "factor 2 is missing"),
+    (lambda lam, eta: shared_rate(lam, eta) - shared_rate(0.0 * lam, eta), "sigma^2 term is missing"),
+    (lambda lam, eta: 2 * eta * (lam + np.exp(-2.4)) / (np.exp(-2.4) + 0.25), "per-sigma rate"),
+    (lambda lam, eta: 1.01 * shared_rate(lam, eta), "expected"),
+])
+def test_shared_weight_rate_mistakes_are_named(wrong, message):
+    v = ex.check_shared_weight_rate(wrong, verbose=False)
+    assert not v and message in problems(v)

@@ -29,7 +29,9 @@ Checkers and the chapters whose exercises use them:
 - chapter 7: the patch covariance of Prop. 5.4 (:func:`check_patch_covariance`);
 - chapter 8: the EDM-preconditioned initial weight c_skip (:func:`check_preconditioned_initial_weight`);
 - chapter 9: the alignment score χ (:func:`check_alignment_score`);
-- chapter 10: the EDM-preconditioned linear null model (:func:`check_preconditioned_weight`).
+- chapter 10: the EDM-preconditioned linear null model (:func:`check_preconditioned_weight`);
+- chapter 12: the rate of a linear denoiser with one matrix shared by every noise level
+  (:func:`check_shared_weight_rate`).
 
 Every checker treats an answer that is not a finite real number of the right shape (NaN, inf, a string, None,
 booleans, complex numbers, a wrong shape, an exception raised by your code) as wrong and says why; it never
@@ -65,6 +67,7 @@ __all__ = [
     "check_preconditioned_initial_weight",
     "check_alignment_score",
     "check_preconditioned_weight",
+    "check_shared_weight_rate",
 ]
 
 SIGMA_MIN, SIGMA_MAX = 0.002, 80.0
@@ -1201,4 +1204,61 @@ def check_preconditioned_weight(fn, *, verbose=True) -> Verdict:
         ("the factor 1/(sigma^2 + sigma_d^2) is missing from eta_eff (lambda(sigma) c_out^2 c_in^2 = "
          "1/(sigma^2 + sigma_d^2))", w(c_skip, eta * dens)),
     ], rtol=1e-6, atol=1e-9)
+    return rep.done(verbose)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Chapter 12: one matrix shared by every noise level
+# ------------------------------------------------------------------------------------------------------------------
+
+def _lognormal_mean(f, p_mean=-1.2, p_std=1.2):
+    """E[f(σ)] for ln σ ~ N(p_mean, p_std²), by adaptive quadrature (scipy.integrate.quad) in z = (ln σ - p_mean)/p_std.
+    Independent of the Gauss–Hermite rule the package uses."""
+    from scipy import integrate
+
+    def integrand(z):
+        return f(math.exp(p_mean + p_std * z)) * math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
+
+    return integrate.quad(integrand, -40.0, 40.0, epsabs=1e-14, epsrel=1e-12, limit=400)[0]  # |z| > 40: < 1e-300
+
+
+@_guarded("shared-weight rate (ch. 12)")
+def check_shared_weight_rate(fn, *, verbose=True) -> Verdict:
+    """ex-ch12-rate: your per-mode convergence rate of an EDM-preconditioned linear denoiser whose inner matrix is
+    ONE matrix shared by every noise level (eq. S of chapter 12 with one feature), trained from zero by gradient
+    flow on the EDM loss with ln σ ~ N(-1.2, 1.2²), σ_d = 0.5:
+
+        rate(λ) = η A(λ) = 2η E_σ[(λ + σ²)/(σ² + σ_d²)].
+
+    ``fn(lam, eta=...)`` (``lam`` an array) is compared with this expectation computed here by adaptive quadrature
+    (scipy.integrate.quad), independently of :func:`spectral_bias.theory.shared_weight_dynamics`, for 25 variances
+    in [1e-4, 1e2]; relative tolerance 1e-6. Named mistakes: the factor 2 missing, the σ² term missing (rate
+    proportional to λ), the per-σ rate 2η(λ + σ²)/(σ² + σ_d²) at the median noise level, a rate without the
+    preconditioning factor 1/(σ² + σ_d²).
+    """
+    _check_callable(fn, "fn")
+    rep = _Report("shared-weight rate (ch. 12)")
+    sd2, eta = 0.25, 0.7
+    lam = np.logspace(-4, 2, 25)
+    a1 = _lognormal_mean(lambda s: 1.0 / (s * s + sd2))
+    a2 = _lognormal_mean(lambda s: s * s / (s * s + sd2))
+    ref = 2.0 * eta * (lam * a1 + a2)
+    got = _as_array(_call(fn, "function", lam.copy(), eta=eta), "function", lam.shape)
+    if np.allclose(got, ref, rtol=1e-6, atol=0.0):
+        rep.note(f"compared for {lam.size} variances in [1e-4, 1e2] with eta = {eta}")
+        return rep.done(verbose)
+    i = int(np.argmax(np.abs(got / ref - 1.0)))
+    rep.fail(f"at lam = {lam[i]:.3g} you give {got[i]:.6g}, expected {ref[i]:.6g}")
+    s_med = math.exp(-1.2)
+    m2 = _lognormal_mean(lambda s: s * s)
+    _named(rep, got, [
+        ("the factor 2 is missing: the per-mode loss (w - 1)^2 lam + sigma^2 w^2 has gradient 2((lam + sigma^2) w - "
+         "lam)", 0.5 * ref),
+        ("the sigma^2 term is missing: the noise part sigma^2 w^2 of the loss also pulls on the shared weight, so "
+         "the rate tends to 2 eta E[sigma^2/(sigma^2 + sigma_d^2)] > 0 for lam -> 0", 2.0 * eta * lam * a1),
+        ("this is the per-sigma rate at one noise level (the median): a shared matrix feels the AVERAGE over "
+         "sigma of (lam + sigma^2)/(sigma^2 + sigma_d^2)", 2.0 * eta * (lam + s_med**2) / (s_med**2 + sd2)),
+        ("the preconditioning factor is missing: lambda(sigma) c_out c_in times c_out c_in is 1/(sigma^2 + sigma_d^2)",
+         2.0 * eta * (lam + m2)),
+    ], rtol=1e-5, atol=1e-12)
     return rep.done(verbose)

@@ -25,3 +25,13 @@ __all__ += [
     "regression_gradient_flow",
 ]
 # --- end issue 4 block ---
+
+# --- chapter 12: EDM-preconditioned linear models trained on samples with GD or Adam ---
+from .linear_training import (  # noqa: E402
+    LinearTraining,
+    heun_generated_covariance,
+    train_preconditioned_linear,
+    weights_at_nodes,
+)
+
+__all__ += ["LinearTraining", "heun_generated_covariance", "train_preconditioned_linear", "weights_at_nodes"]

@@ -166,6 +166,23 @@ __all__ += [
 ]
 # --- end issue 4 block ---
 
+# weights shared across noise levels, finite training sets (chapter 12)
+from .shared_weights import (  # noqa: E402
+    noise_features,
+    shared_generated_variance,
+    shared_weight,
+    shared_weight_dynamics,
+)
+from .finite_samples import empirical_spectrum, finite_sample_generated_variance  # noqa: E402
+
+__all__ += [
+    "noise_features",
+    "shared_generated_variance",
+    "shared_weight",
+    "shared_weight_dynamics",
+    "empirical_spectrum",
+    "finite_sample_generated_variance",
+]
 
 def _guard_public_functions():
     """Every public function refuses, with a one-line ValueError naming the extreme arguments, a result that

@@ -1,0 +1,126 @@
+"""A linear denoiser whose weights are shared across noise levels, trained on the EDM loss (chapter 12).
+
+The theory of Wang & Pehlevan (2025) gives every noise level its own matrix W_σ (Sec. 1.3 of the theory notes).
+A network has one set of weights for all σ and sees σ only through the noise embedding c_noise = ln(σ)/4. The
+simplest model with that property is linear in x *and* in a few features of σ:
+
+    D(x; σ) = c_skip(σ) x + c_out(σ) Σ_m φ_m(σ) V_m c_in(σ) x,        φ_m(σ) = He_m(z),  z = (ln σ - P_mean)/P_std,
+
+with M features (He_m the probabilists' Hermite polynomials, orthonormal up to m! under the log-normal noise
+density). M = 1 is ONE matrix shared by every noise level. Trained by gradient flow dV_m/dτ = -η ∂L/∂V_m on the EDM
+loss L = E_{ln σ ~ N(P_mean, P_std²)} [λ(σ) E ||D - x_0||²] from V = 0, with zero-mean data whose covariance has
+eigenvalues λ_k. Each mode k evolves independently (the V_m stay diagonal in the data basis). Writing
+g(σ) = c_out c_in = σσ_d/(σ² + σ_d²) and using λ(σ) c_out² = 1, the per-mode loss gradient is
+
+    ∂L/∂v_m = E_σ[ 2 φ_m(σ) (w(σ)(λ + σ²) − λ) / (σ σ_d) ],   w(σ) = c_skip(σ) + g(σ) Σ_m φ_m(σ) v_m,
+
+which is linear in v: dv/dτ = −η (A v − b) with the M × M matrix and M-vector
+
+    A_mn = E_σ[ 2 φ_m φ_n (λ + σ²) / (σ² + σ_d²) ],     b_m = E_σ[ 2 φ_m σ (λ − σ_d²) / (σ_d (σ² + σ_d²)) ],    (eq. S)
+
+so v(τ) = (I − e^{−ηAτ}) A^{−1} b. For M = 1 the mode's rate is η A = 2η (λ E[1/(σ²+σ_d²)] + E[σ²/(σ²+σ_d²)]):
+it tends to a constant for λ → 0, unlike the per-σ model's 2η_eff(σ)(λ + σ²), and the fixed point w(σ, ∞) is the
+best compromise over σ, not the optimal denoiser λ/(λ + σ²). The expectations are computed by Gauss–Hermite
+quadrature in ln σ. The check against explicit gradient descent on samples is
+:func:`spectral_bias.numerics.train_preconditioned_linear` (tests/test_shared_weights.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._deep_inputs import as_float, check_int, check_positive_scalar, check_sigma_range
+from .generated import heun_generated_variance, log_generated_variance_quadrature
+from .schedule import edm_sigma_schedule
+from .weighting import P_MEAN, P_STD, SIGMA_DATA, edm_preconditioning
+
+__all__ = ["noise_features", "shared_weight_dynamics", "shared_weight", "shared_generated_variance"]
+
+_N_NODES = 96
+
+
+def noise_features(sigma, n_features, *, p_mean=P_MEAN, p_std=P_STD):
+    """Features φ_m(σ) = He_m((ln σ − p_mean)/p_std), m = 0..n_features−1 (eq. S of chapter 12): shape
+    ``sigma.shape + (n_features,)``. φ_0 = 1, so ``n_features=1`` is one matrix shared by every noise level.
+    Raises ValueError/TypeError naming the argument."""
+    sigma = as_float(sigma, "sigma", min_value=0.0, strict=True)
+    m = check_int(n_features, "n_features", min_value=1)
+    p_std = check_positive_scalar(p_std, "p_std")
+    z = (np.log(sigma) - float(as_float(p_mean, "p_mean"))) / p_std
+    return np.polynomial.hermite_e.hermevander(z, m - 1)
+
+
+def shared_weight_dynamics(lam, *, n_features=1, p_mean=P_MEAN, p_std=P_STD, sigma_data=SIGMA_DATA,
+                           n_nodes=_N_NODES):
+    """The matrices of eq. S for each mode: returns ``(A, b)`` with shapes ``lam.shape + (M, M)`` and
+    ``lam.shape + (M,)``, M = ``n_features``; the per-mode coefficients obey dv/dτ = −η (A v − b) and converge to
+    A⁻¹ b. Expectations over ln σ ~ N(p_mean, p_std²) by ``n_nodes``-point Gauss–Hermite quadrature.
+    Raises ValueError/TypeError naming the argument."""
+    lam = as_float(lam, "lam", min_value=0.0)
+    sd = check_positive_scalar(sigma_data, "sigma_data")
+    p_std = check_positive_scalar(p_std, "p_std")
+    n = check_int(n_nodes, "n_nodes", min_value=8)
+    x, wq = np.polynomial.hermite_e.hermegauss(n)
+    wq = wq / np.sqrt(2.0 * np.pi)
+    sig = np.exp(float(as_float(p_mean, "p_mean")) + p_std * x)
+    phi = noise_features(sig, n_features, p_mean=p_mean, p_std=p_std)  # (n, M)
+    r2 = sig**2 + sd**2
+    lam_c = lam[..., None]  # (..., 1) against the nodes
+    a_w = 2.0 * wq * (lam_c + sig**2) / r2  # (..., n)
+    b_w = 2.0 * wq * sig * (lam_c - sd**2) / (sd * r2)
+    A = np.einsum("...j,jm,jn->...mn", a_w, phi, phi)
+    b = np.einsum("...j,jm->...m", b_w, phi)
+    return A, b
+
+
+def _coefficients(lam, tau, eta, A, b):
+    """v(τ) = (I − e^{−ηAτ}) A⁻¹ b for broadcast (lam, tau); A, b computed on lam's shape."""
+    vals, vecs = np.linalg.eigh(A)  # A is symmetric positive definite
+    c = np.einsum("...mn,...m->...n", vecs, b) / vals  # coefficients of A^-1 b in the eigenbasis of A
+    tau = np.asarray(tau, dtype=float)[..., None]
+    decay = -np.expm1(-eta * vals * tau)  # (..., M)
+    return np.einsum("...nm,...m->...n", vecs, decay * c)
+
+
+def shared_weight(lam, sigma, tau, *, eta=1.0, n_features=1, p_mean=P_MEAN, p_std=P_STD, sigma_data=SIGMA_DATA,
+                  n_nodes=_N_NODES):
+    """Per-mode denoiser weight w(σ, τ) = c_skip(σ) + c_out c_in Σ_m φ_m(σ) v_m(τ) of the EDM-trained linear model
+    with weights shared across noise levels through ``n_features`` features of σ (eq. S, chapter 12), from V = 0.
+    ``lam`` (>= 0), ``sigma`` (> 0) and ``tau`` (>= 0) broadcast; ``eta`` > 0. At τ = 0 it is c_skip(σ).
+    The signature fits :func:`heun_generated_variance` and :func:`log_generated_variance_quadrature`.
+    Raises ValueError/TypeError naming the argument."""
+    lam = as_float(lam, "lam", min_value=0.0)
+    sigma = as_float(sigma, "sigma", min_value=0.0, strict=True)
+    tau = as_float(tau, "tau", min_value=0.0)
+    eta = check_positive_scalar(eta, "eta")
+    try:
+        out_shape = np.broadcast_shapes(lam.shape, sigma.shape, tau.shape)
+        lt_shape = np.broadcast_shapes(lam.shape, tau.shape)
+    except ValueError as exc:
+        raise ValueError(f"lam {lam.shape}, sigma {sigma.shape} and tau {tau.shape} do not broadcast") from exc
+    # the coefficients v depend on (lam, tau) only: solve eq. S once per distinct lam, then broadcast against sigma
+    lam_b, tau_b = (np.broadcast_to(a, lt_shape).ravel() for a in (lam, tau))
+    lam_u, inv = np.unique(lam_b, return_inverse=True)
+    A, b = shared_weight_dynamics(lam_u, n_features=n_features, p_mean=p_mean, p_std=p_std,
+                                  sigma_data=sigma_data, n_nodes=n_nodes)
+    inv = inv.ravel()
+    v = _coefficients(lam_b, tau_b, eta, A[inv], b[inv]).reshape(lt_shape + (-1,))
+    phi = noise_features(sigma, n_features, p_mean=p_mean, p_std=p_std)
+    c_skip, c_out, c_in = edm_preconditioning(sigma, sigma_data=sigma_data)
+    return np.broadcast_to(c_skip + c_out * c_in * np.sum(phi * v, axis=-1), out_shape)
+
+
+def shared_generated_variance(lam, tau, *, eta=1.0, n_features=1, sampler_steps=None, rho=7.0, p_mean=P_MEAN,
+                              p_std=P_STD, sigma_data=SIGMA_DATA, sigma_min=0.002, sigma_max=80.0):
+    """Generated variance of :func:`shared_weight` (chapter 12). ``sampler_steps=None``: the continuous PF-ODE from
+    σ_max to σ_min (Lemma 4.1, quadrature in ln σ); an integer N: the networks' sampler, N Heun steps on the EDM
+    schedule with ``rho`` and a final Euler step to σ = 0 (:func:`heun_generated_variance`). ``lam`` (>= 0) and
+    ``tau`` (>= 0) broadcast. Raises ValueError/TypeError naming the argument."""
+    smin, smax = check_sigma_range(sigma_min, sigma_max)
+    kw = dict(eta=eta, n_features=n_features, p_mean=p_mean, p_std=p_std, sigma_data=sigma_data)
+    if sampler_steps is None:
+        return np.exp(log_generated_variance_quadrature(shared_weight, lam, tau, sigma_min=smin, sigma_max=smax,
+                                                        n_panels=64, n_per_panel=16, **kw))
+    steps = check_int(sampler_steps, "sampler_steps", min_value=2)
+    sig = edm_sigma_schedule(steps, smin, smax, rho, append_zero=True)
+    return heun_generated_variance(shared_weight, lam, tau, sig, **kw)
