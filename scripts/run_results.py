@@ -5,7 +5,8 @@
 Each (preset, seed) trains in ``runs/<preset>/seed<k>/`` (git-ignored; checkpointed, so a killed run resumes
 where it stopped when the same command is run again), then its ``results.npz``, ``results.json`` and
 ``analysis.json`` are copied to ``data/results/<preset>/seed<k>/``. A (preset, seed) whose results are already
-in ``data/results`` is skipped, so the command is idempotent.
+in ``data/results`` is skipped, so the command is idempotent. ``--reanalyze`` only recomputes the analysis of
+committed results (the fits and both null models), e.g. after the analysis code changed.
 """
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ def main(argv=None) -> int:
     p.add_argument("presets", nargs="+")
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--reanalyze", action="store_true",
+                   help="only recompute analysis.json of the committed results (after the analysis code changed)")
     args = p.parse_args(argv)
     from spectral_bias.experiments import load_config
     from spectral_bias.experiments.analysis import analyze_run
@@ -31,6 +34,11 @@ def main(argv=None) -> int:
     for name in args.presets:
         for seed in args.seeds:
             dest = ROOT / "data" / "results" / name / f"seed{seed}"
+            if args.reanalyze:
+                if (dest / "results.json").is_file():
+                    analyze_run(dest)
+                    print(f"{name} seed {seed}: analysis refreshed in {dest.relative_to(ROOT)}", flush=True)
+                continue
             if (dest / "results.json").is_file():
                 print(f"{name} seed {seed}: already in {dest.relative_to(ROOT)}", flush=True)
                 continue
