@@ -48,13 +48,16 @@ class ModelConfig:
 @dataclass
 class TrainConfig:
     """Adam on the EDM loss (ln σ ~ N(P_mean, P_std²)). Checkpoints are written every checkpoint_every steps
-    (0: no step-based ones), and in any case at least every 5 minutes, at the end and on SIGINT/SIGTERM."""
+    (0: no step-based ones), and in any case at least every 5 minutes, at the end and on SIGINT/SIGTERM.
+    bf16: the training forward pass under bfloat16 autocast (for GPUs; the optimiser state, the sampler and the
+    measurement stay float32, so only the training noise changes, not what is measured)."""
     steps: int = 5000
     batch_size: int = 1024
     lr: float = 1e-4
     P_mean: float = -1.2
     P_std: float = 1.2
     checkpoint_every: int = 0
+    bf16: bool = False
 
 
 @dataclass

@@ -104,10 +104,10 @@ class _GpuMonitor:
         return sum(self.samples) / len(self.samples) if self.samples else None
 
 
-def _run_one(name: str, cfg_arg: str, out: Path, deadline: float, device: str, log) -> dict:
+def _run_one(name: str, cfg_arg: str, out: Path, deadline: float, device: str, log, bf16: bool = False) -> dict:
     resume = (out / "checkpoint.pt").is_file()
     cmd = [sys.executable, "-m", "spectral_bias.experiments", "run", cfg_arg, "--out", str(out), "--device", device,
-           "--no-progress"] + (["--resume"] if resume else [])
+           "--no-progress"] + (["--resume"] if resume else []) + (["--set", "train.bf16=true"] if bf16 else [])
     t0 = time.monotonic()
     with _GpuMonitor() as mon, open(out / "sweep.log", "a") as f:
         p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT)
@@ -134,7 +134,8 @@ def _run_one(name: str, cfg_arg: str, out: Path, deadline: float, device: str, l
 
 
 def run_sweep(presets=DEFAULT_PRESETS, out_root: str | Path = "runs/sweep", *, budget_s: float = 540.0,
-              device: str = "auto", smoke: bool = False, smoke_steps: int = 6, log=sys.stdout) -> list[dict]:
+              device: str = "auto", smoke: bool = False, smoke_steps: int = 6, bf16: bool = False,
+              log=sys.stdout) -> list[dict]:
     """Run ``presets`` in order in ``out_root/<preset>/`` until ``budget_s`` seconds have passed (see the module
     docstring). Finished runs are skipped. Returns one row per preset (state, wall time, speeds, memory).
     Raises ValueError for an unknown preset, a non-positive budget, or data that is missing (naming the command
@@ -164,7 +165,7 @@ def run_sweep(presets=DEFAULT_PRESETS, out_root: str | Path = "runs/sweep", *, b
         if smoke:
             cfg_arg = str(out / "smoke_config.json")
             Path(cfg_arg).write_text(json.dumps(smoke_config(name, smoke_steps), indent=1))
-        rows.append(_run_one(name, cfg_arg, out, deadline, device, log))
+        rows.append(_run_one(name, cfg_arg, out, deadline, device, log, bf16))
     return rows
 
 
@@ -183,10 +184,11 @@ def main(argv=None) -> int:
     p.add_argument("--device", default="auto")
     p.add_argument("--smoke", action="store_true", help="tiny versions of the presets (tests the sweep on a CPU)")
     p.add_argument("--smoke-steps", type=int, default=6, help="training steps of each smoke run (default 6)")
+    p.add_argument("--bf16", action="store_true", help="train under bfloat16 autocast (sampling stays float32)")
     args = p.parse_args(argv)
     try:
         rows = run_sweep(args.presets, args.out, budget_s=args.budget_min * 60, device=args.device,
-                         smoke=args.smoke, smoke_steps=args.smoke_steps)
+                         smoke=args.smoke, smoke_steps=args.smoke_steps, bf16=args.bf16)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -460,7 +460,8 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, resume: bool =
                     break
                 tt = time.perf_counter()
                 idx = torch.randint(len(xt), (cfg.train.batch_size,), generator=gen, device=device)
-                loss = edm_loss(model, xt[idx], P_mean=cfg.train.P_mean, P_std=cfg.train.P_std, generator=gen)
+                with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=cfg.train.bf16):
+                    loss = edm_loss(model, xt[idx], P_mean=cfg.train.P_mean, P_std=cfg.train.P_std, generator=gen)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
