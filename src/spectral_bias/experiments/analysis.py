@@ -23,15 +23,6 @@ __all__ = ["emergence_analysis", "linear_theory_analysis", "baseline_analyses", 
 BASELINES = ("edm-preconditioned", "one-layer")
 
 
-def _fit_or_none(lam, tau, **kw):
-    try:
-        f = theory.fit_power_law(lam, tau, **kw)
-    except ValueError:  # fewer than 3 usable modes in this branch
-        return None
-    return dict(alpha=f.alpha, slope=f.slope, intercept=f.intercept, r2=f.r2, n=f.n, ci_slope=list(f.ci),
-                ci_alpha=[-f.ci[1], -f.ci[0]])
-
-
 def emergence_analysis(times, gen_var, eigenvalues, *, criteria=("geometric", "harmonic"), smooth=1.0,
                        rel_floor=1e-4, n_boot=1000, seed=0, targets=None) -> dict:
     """Emergence times and branch-wise power-law fits for trajectories gen_var (T, d) at times (T,) against
@@ -59,8 +50,7 @@ def emergence_analysis(times, gen_var, eigenvalues, *, criteria=("geometric", "h
         for rule in ("gray-zone", "authors"):
             kw = dict(exclude=rule, target=tg, n_boot=n_boot, seed=seed)
             kw.update(initial=traj[:, 0]) if rule == "gray-zone" else kw.update(trajectories=traj, smooth=smooth)
-            fits[rule] = {b: _fit_or_none(lm, np.where(em.direction == b, em.tau_star, np.nan), **kw)
-                          for b in ("increasing", "decreasing")}
+            fits[rule] = theory.fit_branches(lm, em.tau_star, em.direction, **kw)
         out[crit] = dict(tau_star=em.tau_star, direction=em.direction, threshold=em.threshold, fits=fits)
     return out
 
