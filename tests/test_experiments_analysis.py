@@ -109,8 +109,11 @@ def test_committed_runs_and_read_only_analysis(tmp_path):
     for seed in (2, 0):
         run_experiment(cfg, tmp_path / "results" / "t" / f"seed{seed}", progress=False)
     (tmp_path / "results" / "t" / "seedx").mkdir()
-    runs = committed_runs("t", tmp_path)
-    assert [p.name for p in runs] == ["seed0", "seed2"] and committed_runs("nope", tmp_path) == []
+    runs = committed_runs("t", tmp_path / "results")
+    assert [p.name for p in runs] == ["seed0", "seed2"] and committed_runs("nope", tmp_path / "results") == []
+    # by default: the results shipped with the package (a checkout's data/results is the same folder)
+    shipped = committed_runs("paper-gaussian128-mlp")
+    assert shipped and shipped[0].parent.parent.name == "_results" and (shipped[0] / "results.npz").is_file()
     before = {p: p.stat().st_mtime_ns for p in runs[0].iterdir()}
     assert analyze_run(runs[0], write=False)["summary"]["name"] == "t"
     assert {p: p.stat().st_mtime_ns for p in runs[0].iterdir()} == before and not (runs[0] / "analysis.json").exists()

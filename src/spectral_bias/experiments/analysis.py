@@ -182,13 +182,15 @@ def _brief(an):
 
 
 def committed_runs(preset: str, root: str | Path | None = None) -> list[Path]:
-    """Folders of the committed results of a preset, ``<root>/results/<preset>/seed*/`` (root: the data root,
-    ``spectral_bias.data.data_root()``), sorted by seed; empty if there are none. Chapters 10–11 load them."""
+    """Folders of the committed results of a preset, ``<root>/<preset>/seed*/``, sorted by seed; empty if there
+    are none. ``root`` defaults to the results shipped with the package (``spectral_bias/_results``, which a
+    checkout also shows as ``data/results``), so the chapters that load them (10, 11) run from an installed
+    package too, e.g. in Colab."""
     if root is None:
-        from ..data import data_root
+        from importlib import resources
 
-        root = data_root()
-    base = Path(root) / "results" / preset
+        root = Path(str(resources.files("spectral_bias") / "_results"))
+    base = Path(root) / preset
     runs = [p for p in base.glob("seed*") if (p / "results.json").is_file() and p.name[4:].isdigit()]
     return sorted(runs, key=lambda p: int(p.name[4:]))
 
