@@ -100,8 +100,8 @@ BASE = {
     "shared_weight_dynamics": ((LAM,), {"n_features": 2, "n_nodes": 24}),
     "shared_generated_variance": ((LAM, 1.0), {"eta": 1.0, "n_features": 1, "sampler_steps": 6}),
     "empirical_spectrum": ((np.random.default_rng(0).normal(size=(20, 3)),), {}),
-    "finite_sample_generated_variance": ((np.random.default_rng(0).normal(size=(20, 3)), 1.0, np.eye(3)),
-                                         {"q": 0.1, "eta": 1.0, "sampler_steps": 6}),
+    "finite_sample_generated_variance": ((np.random.default_rng(0).normal(size=(20, 3)), np.array([1.0]),
+                                          np.eye(3)), {"q": 0.1, "eta": 1.0, "sampler_steps": 6}),
 }
 
 FUNCTIONS = sorted(n for n in T.__all__ if inspect.isfunction(getattr(T, n)))
@@ -116,7 +116,8 @@ BAD = {"nan": np.nan, "inf": np.inf, "-inf": -np.inf, "complex": 1.0 + 1e-3j, "c
        "nan-array": np.array([1.0, np.nan])}
 EXTREME = {"zero": 0.0, "tiny": 1e-300, "subnormal": 5e-324, "huge": 1e300, "-huge": -1e300, "-one": -1.0}
 # arguments that may be None (their documented default)
-OPTIONAL = {"w0", "b0", "initial", "target", "trajectories", "smooth", "generated_mean", "target_mean"}
+OPTIONAL = {"w0", "b0", "initial", "target", "trajectories", "smooth", "generated_mean", "target_mean",
+            "sampler_steps"}
 
 
 def _arguments(name):

@@ -24,7 +24,7 @@ from ._deep_inputs import check_int
 from .generated import heun_generated_variance
 from .one_layer import one_layer_generated_variance, one_layer_weight
 from .schedule import edm_sigma_schedule
-from .validation import check_choice, check_finite, check_sigma_range, check_times
+from .validation import check_choice, check_finite, check_positive_scalar, check_sigma_range, check_times
 from .weighting import preconditioned_generated_variance, preconditioned_weight
 
 __all__ = ["empirical_spectrum", "finite_sample_generated_variance"]
@@ -32,11 +32,21 @@ __all__ = ["empirical_spectrum", "finite_sample_generated_variance"]
 
 def empirical_spectrum(x):
     """Eigenvalues (descending, clipped at 0) and eigenvectors (columns) of the second moment Ŝ = XᵀX/n of the
-    samples ``x`` (n, d). Raises ValueError for a non-finite or non-2-D ``x``."""
+    samples ``x`` (n, d). Raises ValueError/TypeError naming ``x`` for a non-finite, non-real or non-2-D ``x``, and
+    for samples so large that Ŝ leaves the float64 range."""
     x = check_finite(x, "x")
-    if x.ndim != 2 or x.shape[0] < 1:
-        raise ValueError(f"x must have shape (n_samples, d) with n_samples >= 1, got {x.shape}")
-    vals, vecs = np.linalg.eigh(x.T @ x / x.shape[0])
+    if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
+        raise ValueError(f"x must have shape (n_samples, d) with n_samples >= 1 and d >= 1, got {x.shape}")
+    # Ŝ = s² (x/s)ᵀ(x/s)/n with s = max|x|: no overflow or underflow in the product itself
+    s = float(np.abs(x).max())
+    if s == 0.0:
+        s = 1.0
+    xs = x / s
+    vals, vecs = np.linalg.eigh(xs.T @ xs / x.shape[0])
+    with np.errstate(over="ignore"):
+        vals = vals * s * s  # numpy arithmetic: inf on overflow, checked below (a Python s**2 would raise)
+    if not np.all(np.isfinite(vals)):
+        raise ValueError(f"x is too large: the second moment XᵀX/n leaves the float64 range (max |x| = {s:g})")
     return np.clip(vals[::-1], 0.0, None), vecs[:, ::-1]
 
 
@@ -53,12 +63,21 @@ def finite_sample_generated_variance(x, tau, basis, *, model="one-layer", q=0.1,
     lam_hat, U_hat = empirical_spectrum(x)
     B = check_finite(basis, "basis")
     if B.ndim != 2 or B.shape[0] != U_hat.shape[0]:
-        raise ValueError(f"basis must have shape (d={U_hat.shape[0]}, K), got {B.shape}")
+        raise ValueError(f"basis must have shape (d, K) with d = x.shape[1] = {U_hat.shape[0]}, got {B.shape}")
     t = check_times(tau, "tau")
     if t.ndim != 1:
         raise ValueError(f"tau must be 1-D, got shape {t.shape}")
     check_choice(model, "model", {"one-layer", "edm-preconditioned"})
     smin, smax = check_sigma_range(sigma_min, sigma_max)
+    eta = check_positive_scalar(eta, "eta")
+    if sampler_steps is not None:
+        sampler_steps = check_int(sampler_steps, "sampler_steps", min_value=2)
+        rho = check_positive_scalar(rho, "rho")
+    with np.errstate(over="ignore"):
+        overlap = (B.T @ U_hat) ** 2  # (K, d)
+    if not np.all(np.isfinite(overlap)):
+        raise ValueError("basis is too large: its squared projections on the empirical eigenvectors leave the "
+                         "float64 range")
     L, T = lam_hat[:, None], t[None, :]
     if sampler_steps is None:
         if model == "one-layer":
@@ -66,11 +85,27 @@ def finite_sample_generated_variance(x, tau, basis, *, model="one-layer", q=0.1,
         else:
             gen = preconditioned_generated_variance(L, T, eta=eta, sigma_min=smin, sigma_max=smax)
     else:
-        sig = edm_sigma_schedule(check_int(sampler_steps, "sampler_steps", min_value=2), smin, smax, rho,
-                                 append_zero=True)
+        try:
+            with np.errstate(all="ignore"):
+                sig = edm_sigma_schedule(sampler_steps, smin, smax, rho, append_zero=True)
+        except OverflowError:  # sigma_max ** (1/rho) of Python floats
+            sig = np.array([np.inf])
+        if not (np.all(np.isfinite(sig)) and np.all(np.diff(sig) < 0)):
+            raise ValueError(f"rho={rho:g} with sigma_min={smin:g}, sigma_max={smax:g} gives a noise schedule that is "
+                             f"not finite and strictly decreasing in float64")
         if model == "one-layer":
             gen = heun_generated_variance(one_layer_weight, L, T, sig, eta=eta, q=q)
         else:
             gen = heun_generated_variance(preconditioned_weight, L, T, sig, eta=eta)
-    overlap = (B.T @ U_hat) ** 2  # (K, d)
-    return overlap @ gen
+    if not np.all(np.isfinite(gen)):
+        at = f"q={np.max(q):g}, " if model == "one-layer" else ""
+        at += f"rho={rho:g}, sampler_steps={sampler_steps}, " if sampler_steps is not None else ""
+        raise ValueError(f"the generated variance leaves the float64 range at {at}eta={eta:g}, sigma_min={smin:g}, "
+                         f"sigma_max={smax:g} (largest empirical variance of x {lam_hat[0]:g}, largest tau "
+                         f"{t.max(initial=0.0):g})")
+    with np.errstate(over="ignore"):
+        out = overlap @ gen
+    if not np.all(np.isfinite(out)):
+        raise ValueError("x and basis are too large: the generated variance along the columns of basis leaves the "
+                         "float64 range")
+    return out

@@ -32,11 +32,32 @@ import numpy as np
 from ._deep_inputs import as_float, check_int, check_positive_scalar, check_sigma_range
 from .generated import heun_generated_variance, log_generated_variance_quadrature
 from .schedule import edm_sigma_schedule
+from .validation import check_broadcastable, check_real_scalar
 from .weighting import P_MEAN, P_STD, SIGMA_DATA, edm_preconditioning
 
 __all__ = ["noise_features", "shared_weight_dynamics", "shared_weight", "shared_generated_variance"]
 
 _N_NODES = 96
+_MAX_NODES = 300  # numpy's Gauss–Hermite rule overflows beyond ~350 nodes; 96 already integrates to ~1e-15
+_MAX_LOG_SIGMA = 340.0  # |ln σ| of a quadrature node: σ² and 1/σ² stay inside float64
+
+
+def _noise_density(p_mean, p_std):
+    """(p_mean, p_std) of the log-normal noise density as floats: one finite real number and one > 0."""
+    return check_real_scalar(p_mean, "p_mean"), check_positive_scalar(p_std, "p_std")
+
+
+def _n_nodes(n_nodes, n_features):
+    """Number of Gauss–Hermite nodes (8..300) and of features (1..n_nodes: the quadrature Gram matrix of more
+    features than nodes is singular)."""
+    n = check_int(n_nodes, "n_nodes", min_value=8)
+    if n > _MAX_NODES:
+        raise ValueError(f"n_nodes must be <= {_MAX_NODES} (the Gauss-Hermite rule overflows beyond), got {n}")
+    m = check_int(n_features, "n_features", min_value=1)
+    if m > n:
+        raise ValueError(f"n_features must be <= n_nodes={n} (more features than quadrature nodes make the "
+                         f"matrix A of eq. S singular), got {m}")
+    return n, m
 
 
 def noise_features(sigma, n_features, *, p_mean=P_MEAN, p_std=P_STD):
@@ -45,9 +66,13 @@ def noise_features(sigma, n_features, *, p_mean=P_MEAN, p_std=P_STD):
     Raises ValueError/TypeError naming the argument."""
     sigma = as_float(sigma, "sigma", min_value=0.0, strict=True)
     m = check_int(n_features, "n_features", min_value=1)
-    p_std = check_positive_scalar(p_std, "p_std")
-    z = (np.log(sigma) - float(as_float(p_mean, "p_mean"))) / p_std
-    return np.polynomial.hermite_e.hermevander(z, m - 1)
+    p_mean, p_std = _noise_density(p_mean, p_std)
+    with np.errstate(over="ignore"):
+        z = (np.log(sigma) - p_mean) / p_std
+    if not np.all(np.isfinite(z)):
+        raise ValueError(f"(ln sigma - p_mean)/p_std overflows float64 (p_mean={p_mean:g}, p_std={p_std:g})")
+    # hermevander promotes a scalar to shape (1,): reshape to the documented sigma.shape + (M,)
+    return np.polynomial.hermite_e.hermevander(z, m - 1).reshape(sigma.shape + (m,))
 
 
 def shared_weight_dynamics(lam, *, n_features=1, p_mean=P_MEAN, p_std=P_STD, sigma_data=SIGMA_DATA,
@@ -58,24 +83,40 @@ def shared_weight_dynamics(lam, *, n_features=1, p_mean=P_MEAN, p_std=P_STD, sig
     Raises ValueError/TypeError naming the argument."""
     lam = as_float(lam, "lam", min_value=0.0)
     sd = check_positive_scalar(sigma_data, "sigma_data")
-    p_std = check_positive_scalar(p_std, "p_std")
-    n = check_int(n_nodes, "n_nodes", min_value=8)
+    p_mean, p_std = _noise_density(p_mean, p_std)
+    n, _ = _n_nodes(n_nodes, n_features)
     x, wq = np.polynomial.hermite_e.hermegauss(n)
     wq = wq / np.sqrt(2.0 * np.pi)
-    sig = np.exp(float(as_float(p_mean, "p_mean")) + p_std * x)
+    log_sig = p_mean + p_std * x
+    if not np.all(np.abs(log_sig) <= _MAX_LOG_SIGMA):
+        raise ValueError(f"p_mean and p_std put the quadrature nodes ln sigma = p_mean + p_std*x (|x| <= "
+                         f"{x.max():.3g}) outside [-{_MAX_LOG_SIGMA:g}, {_MAX_LOG_SIGMA:g}] (float64 range), "
+                         f"got p_mean={p_mean:g}, p_std={p_std:g}")
+    if not 1e-150 < sd < 1e150:
+        raise ValueError(f"sigma_data must lie in (1e-150, 1e150) so that sigma_data**2 stays inside float64, "
+                         f"got {sd:g}")
+    sig = np.exp(log_sig)
     phi = noise_features(sig, n_features, p_mean=p_mean, p_std=p_std)  # (n, M)
     r2 = sig**2 + sd**2
     lam_c = lam[..., None]  # (..., 1) against the nodes
     a_w = 2.0 * wq * (lam_c + sig**2) / r2  # (..., n)
     b_w = 2.0 * wq * sig * (lam_c - sd**2) / (sd * r2)
-    A = np.einsum("...j,jm,jn->...mn", a_w, phi, phi)
-    b = np.einsum("...j,jm->...m", b_w, phi)
+    with np.errstate(over="ignore", invalid="ignore"):
+        A = np.einsum("...j,jm,jn->...mn", a_w, phi, phi)
+        b = np.einsum("...j,jm->...m", b_w, phi)
+    if not (np.all(np.isfinite(A)) and np.all(np.isfinite(b))):
+        raise ValueError(f"the matrix A and vector b of eq. S leave the float64 range at lam up to "
+                         f"{lam.max(initial=0.0):g} with n_features={A.shape[-1]}, n_nodes={n}")
     return A, b
 
 
-def _coefficients(lam, tau, eta, A, b):
-    """v(τ) = (I − e^{−ηAτ}) A⁻¹ b for broadcast (lam, tau); A, b computed on lam's shape."""
+def _coefficients(lam, tau, eta, A, b, inputs=""):
+    """v(τ) = (I − e^{−ηAτ}) A⁻¹ b for broadcast (lam, tau); A, b computed on lam's shape. ``inputs`` describes
+    the arguments that set A, for the error raised when A is numerically singular."""
     vals, vecs = np.linalg.eigh(A)  # A is symmetric positive definite
+    if vals.size and not np.all(vals > 1e-13 * vals[..., -1:]):
+        raise ValueError(f"the matrix A of eq. S is numerically singular (smallest/largest eigenvalue below 1e-13) "
+                         f"at {inputs}: use fewer n_features or a wider noise density")
     c = np.einsum("...mn,...m->...n", vecs, b) / vals  # coefficients of A^-1 b in the eigenbasis of A
     tau = np.asarray(tau, dtype=float)[..., None]
     decay = -np.expm1(-eta * vals * tau)  # (..., M)
@@ -104,7 +145,8 @@ def shared_weight(lam, sigma, tau, *, eta=1.0, n_features=1, p_mean=P_MEAN, p_st
     A, b = shared_weight_dynamics(lam_u, n_features=n_features, p_mean=p_mean, p_std=p_std,
                                   sigma_data=sigma_data, n_nodes=n_nodes)
     inv = inv.ravel()
-    v = _coefficients(lam_b, tau_b, eta, A[inv], b[inv]).reshape(lt_shape + (-1,))
+    inputs = f"n_features={A.shape[-1]}, n_nodes={n_nodes}, p_std={float(p_std):g}"
+    v = _coefficients(lam_b, tau_b, eta, A[inv], b[inv], inputs).reshape(lt_shape + (A.shape[-1],))
     phi = noise_features(sigma, n_features, p_mean=p_mean, p_std=p_std)
     c_skip, c_out, c_in = edm_preconditioning(sigma, sigma_data=sigma_data)
     return np.broadcast_to(c_skip + c_out * c_in * np.sum(phi * v, axis=-1), out_shape)
@@ -117,10 +159,26 @@ def shared_generated_variance(lam, tau, *, eta=1.0, n_features=1, sampler_steps=
     schedule with ``rho`` and a final Euler step to σ = 0 (:func:`heun_generated_variance`). ``lam`` (>= 0) and
     ``tau`` (>= 0) broadcast. Raises ValueError/TypeError naming the argument."""
     smin, smax = check_sigma_range(sigma_min, sigma_max)
+    # validate here, before the sampler, so that a bad argument is named before any quadrature runs
+    lam = as_float(lam, "lam", min_value=0.0)
+    tau = as_float(tau, "tau", min_value=0.0)
+    check_broadcastable(lam=lam, tau=tau)
+    eta = check_positive_scalar(eta, "eta")
+    check_int(n_features, "n_features", min_value=1)
+    _noise_density(p_mean, p_std)
+    check_positive_scalar(sigma_data, "sigma_data")
     kw = dict(eta=eta, n_features=n_features, p_mean=p_mean, p_std=p_std, sigma_data=sigma_data)
     if sampler_steps is None:
         return np.exp(log_generated_variance_quadrature(shared_weight, lam, tau, sigma_min=smin, sigma_max=smax,
                                                         n_panels=64, n_per_panel=16, **kw))
     steps = check_int(sampler_steps, "sampler_steps", min_value=2)
-    sig = edm_sigma_schedule(steps, smin, smax, rho, append_zero=True)
+    rho = check_positive_scalar(rho, "rho")
+    try:
+        with np.errstate(all="ignore"):
+            sig = edm_sigma_schedule(steps, smin, smax, rho, append_zero=True)
+    except OverflowError:  # sigma_max ** (1/rho) of Python floats
+        sig = np.array([np.inf])
+    if not (np.all(np.isfinite(sig)) and np.all(np.diff(sig) < 0)):
+        raise ValueError(f"rho={rho:g} with sigma_min={smin:g}, sigma_max={smax:g} gives a noise schedule that is not "
+                         f"finite and strictly decreasing in float64")
     return heun_generated_variance(shared_weight, lam, tau, sig, **kw)
