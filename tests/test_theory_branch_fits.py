@@ -49,14 +49,20 @@ def test_noisy_fit_matches_independent_least_squares_and_fit_power_law():
         assert got["ci_alpha"][0] < got["alpha"] < got["ci_alpha"][1]
 
 
-def test_output_has_the_keys_and_values_of_the_experiment_analysis():
-    lam, tau, direction = _two_branch_law(1.2, 0.3)
-    fits = theory.fit_branches(lam, tau, direction, n_boot=100, seed=0)
+def test_the_experiment_analysis_reports_these_fits():
+    # experiments.analysis fits each branch through fit_branches: its reported fits are fit_branches on its own
+    # emergence times, directions and exclusion rule (checked on synthetic trajectories with two branches)
+    lam = np.geomspace(3.0, 0.01, 12)
+    t = np.concatenate([[0.0], np.geomspace(1e-3, 1e3, 80)])
+    start = np.where(np.arange(12) % 2 == 0, 1e-3, 30.0)  # half the modes rise, half fall
+    traj = lam[None, :] + (start - lam)[None, :] * np.exp(-np.outer(t, lam))
+    an = analysis.emergence_analysis(t, traj, lam, smooth=None, n_boot=100, seed=0, criteria=("geometric",))
+    g = an["geometric"]
+    ref = theory.fit_branches(lam, g["tau_star"], g["direction"], exclude="gray-zone", target=lam,
+                              initial=traj[0], n_boot=100, seed=0)
+    assert g["fits"]["gray-zone"] == ref
     for branch in theory.BRANCHES:
-        ref = analysis._fit_or_none(lam, np.where(direction == branch, tau, np.nan), n_boot=100, seed=0)
-        assert set(fits[branch]) == set(ref) == KEYS
-        for key, value in ref.items():
-            assert np.asarray(fits[branch][key]) == pytest.approx(np.asarray(value)), key
+        assert set(ref[branch]) == KEYS and ref[branch]["n"] >= 3 and ref[branch]["alpha"] > 0
 
 
 def test_branch_with_too_few_modes_is_none_and_mask_excludes():
