@@ -171,7 +171,10 @@ def page_parts(html: str):
     return prose, math_texts, shown, cites_paper
 
 
-PAGES = toc_files()
+# Pages without computed prose numbers, skipped: the map of the paper (its tables are lists of figure and panel
+# numbers, v2 and v3 — names, not values) and the API reference (generated from the package's docstrings).
+NOT_CHECKED = {"paper_map", "api"}
+PAGES = [p for p in toc_files() if p not in NOT_CHECKED]
 
 
 @pytest.mark.parametrize("page", PAGES)
