@@ -61,11 +61,28 @@ def code_cells(page):
             if "remove-cell" not in c.metadata.get("tags", [])]
 
 
+def _outside_definitions(source: str) -> str:
+    """The cell's code without the bodies of the functions and classes it defines (a figure made inside a helper
+    is shown by the cell that calls it, not by the cell that defines it)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    lines = source.splitlines()
+    keep = [ast.get_source_segment(source, node) or "" for node in tree.body
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    return "\n".join(keep) if lines else source
+
+
 def expected_figures(source: str) -> int:
     """Figures a code cell must show: one per plt.show() call, or one for a cell that makes a figure (plt.subplots,
-    plt.figure; shown when the cell ends, e.g. an interactive figure) without calling plt.show()."""
-    shows = source.count("plt.show()")
-    return shows if shows else int(bool(FIGURE_CALL.search(source)) and "plt.close(" not in source)
+    plt.figure; shown when the cell ends, e.g. an interactive figure) without calling plt.show(). Code inside the
+    functions a cell defines does not count (it runs when they are called)."""
+    code = _outside_definitions(source)
+    shows = code.count("plt.show()")
+    return shows if shows else int(bool(FIGURE_CALL.search(code)) and "plt.close(" not in code)
 
 
 FIGURE_CELLS = [(page, i, n) for page in CHAPTERS if (ROOT / f"{page}.md").exists()
