@@ -85,14 +85,7 @@ def finite_sample_generated_variance(x, tau, basis, *, model="one-layer", q=0.1,
         else:
             gen = preconditioned_generated_variance(L, T, eta=eta, sigma_min=smin, sigma_max=smax)
     else:
-        try:
-            with np.errstate(all="ignore"):
-                sig = edm_sigma_schedule(sampler_steps, smin, smax, rho, append_zero=True)
-        except OverflowError:  # sigma_max ** (1/rho) of Python floats
-            sig = np.array([np.inf])
-        if not (np.all(np.isfinite(sig)) and np.all(np.diff(sig) < 0)):
-            raise ValueError(f"rho={rho:g} with sigma_min={smin:g}, sigma_max={smax:g} gives a noise schedule that is "
-                             f"not finite and strictly decreasing in float64")
+        sig = edm_sigma_schedule(sampler_steps, smin, smax, rho, append_zero=True)
         if model == "one-layer":
             gen = heun_generated_variance(one_layer_weight, L, T, sig, eta=eta, q=q)
         else:

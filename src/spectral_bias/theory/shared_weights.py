@@ -173,12 +173,5 @@ def shared_generated_variance(lam, tau, *, eta=1.0, n_features=1, sampler_steps=
                                                         n_panels=64, n_per_panel=16, **kw))
     steps = check_int(sampler_steps, "sampler_steps", min_value=2)
     rho = check_positive_scalar(rho, "rho")
-    try:
-        with np.errstate(all="ignore"):
-            sig = edm_sigma_schedule(steps, smin, smax, rho, append_zero=True)
-    except OverflowError:  # sigma_max ** (1/rho) of Python floats
-        sig = np.array([np.inf])
-    if not (np.all(np.isfinite(sig)) and np.all(np.diff(sig) < 0)):
-        raise ValueError(f"rho={rho:g} with sigma_min={smin:g}, sigma_max={smax:g} gives a noise schedule that is not "
-                         f"finite and strictly decreasing in float64")
+    sig = edm_sigma_schedule(steps, smin, smax, rho, append_zero=True)
     return heun_generated_variance(shared_weight, lam, tau, sig, **kw)
