@@ -164,11 +164,10 @@ def _jsonable(fits):
     return json.loads(json.dumps(fits, default=float))
 
 
-def _patch_keys(r: dict) -> dict:
-    """{patch size or "main": results key prefix} for every patch measurement in a results dict."""
-    keys = {}
-    if "patch_gen_var" in r:
-        keys["main"] = "patch"
+def _patch_keys(r: dict, main_size: int) -> dict:
+    """{patch size: results key prefix} for every patch measurement in a results dict (the main one, of size
+    eval.patch_size = ``main_size``, is stored under "patch_*", the extra ones under "patch{P}_*")."""
+    keys = {main_size: "patch"} if "patch_gen_var" in r else {}
     for k in r:
         if k.startswith("patch") and k.endswith("_gen_var") and k[5:-8].isdigit():
             keys[int(k[5:-8])] = k[:-8]
@@ -205,14 +204,12 @@ def analyze_run(run_dir: str | Path, *, smooth: float = 1.0, write: bool = True)
     run_dir = Path(run_dir)
     r = load_results(run_dir)
     a = emergence_analysis(r["times"], r["gen_var"], r["eigenvalues"], smooth=smooth)
-    pk = _patch_keys(r)
-    patches = {size: emergence_analysis(r["times"], r[f"{key}_gen_var"], r[f"{key}_eigenvalues"], smooth=smooth)
-               for size, key in pk.items()}
-    p = patches.pop("main", None)
     cfg = r["info"]["config"]
+    main_size = int(cfg["eval"].get("patch_size") or 0)
+    patches = {size: emergence_analysis(r["times"], r[f"{key}_gen_var"], r[f"{key}_eigenvalues"], smooth=smooth)
+               for size, key in _patch_keys(r, main_size).items()}
+    p = patches.get(main_size)
     base = baseline_analyses(r["eigenvalues"], cfg)
-    if cfg["eval"].get("patch_size"):
-        patches[int(cfg["eval"]["patch_size"])] = p
     summary = dict(name=cfg["name"], final_chi=float(r["chi"][-1]),
                    final_mean_err=float(r["mean_err"][-1]),
                    final_median_ratio=float(np.median(r["gen_var"][-1][a["modes"]] / r["eigenvalues"][a["modes"]])),
