@@ -381,6 +381,7 @@ print(json.dumps({"mnist": int(x.sum()), "digits": int(d.sum()), "again": int(ag
 def test_read_only_data_root_falls_back(fake_mnist, user_cache_writable):
     """A shared, read-only data root (another user's): loads work, prepared arrays go to the user cache or memory."""
     base = Path(tempfile.mkdtemp(prefix="sb-readonly-"))
+    restore = []
     try:
         os.chmod(base, 0o755)
         root, user = base / "root", base / "user"
@@ -402,6 +403,14 @@ def test_read_only_data_root_falls_back(fake_mnist, user_cache_writable):
             os.chmod(p, (0o755 if p.is_dir() else 0o644))
         if os.geteuid() == 0:  # root writes anywhere: run the reader as an unprivileged user
             cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", READ_ONLY_CHILD]
+            # that user must reach the interpreter and the package: a checkout inside a private folder (mktemp -d
+            # makes it 0700) gets "others may traverse" on its ancestors for the test, restored afterwards
+            for top in (Path(sys.prefix), Path(D.__file__).parents[1]):
+                for anc in top.resolve().parents:
+                    mode = anc.stat().st_mode & 0o7777
+                    if not mode & 0o001:
+                        restore.append((anc, mode))
+                        os.chmod(anc, mode | 0o001)
         else:
             for p in [root, *root.rglob("*")]:
                 os.chmod(p, 0o555 if p.is_dir() else 0o444)
@@ -415,4 +424,6 @@ def test_read_only_data_root_falls_back(fake_mnist, user_cache_writable):
         in_user = list((user / "spectral_bias" / "cache").glob("images-*.npz")) if user_cache_writable else []
         assert (len(in_user), got["memory"]) == ((2, 0) if user_cache_writable else (0, 2))  # mnist and digits
     finally:
+        for anc, mode in restore:
+            os.chmod(anc, mode)
         shutil.rmtree(base, ignore_errors=True)
