@@ -11,12 +11,13 @@ HTML := _build/html
 export PYTHONDONTWRITEBYTECODE := 1
 export TQDM_MININTERVAL := 5
 
-.PHONY: help venv data assets browser notebooks book test test-package test-postbuild test-student rebuild student \
+.PHONY: help venv data assets browser notebooks book lint test test-package test-postbuild test-student rebuild student \
 	bench clean distclean
 
 help:
 	@echo "make book    set up .venv, fetch data, build the HTML book (every chapter executed)"
 	@echo "make test    set up, package tests, from-scratch book build with warnings as errors, post-build checks"
+	@echo "make lint    ruff: lint + format check of the package (120 columns) and the chapters' code (88)"
 	@echo "make data    fetch and verify the data sets (idempotent)"
 	@echo "make student build the student edition (no solutions) into _build_student/html (+ notebooks)"
 	@echo "make notebooks  regenerate the chapters' .ipynb twins (Colab/Binder) after editing a chapter"
@@ -78,6 +79,12 @@ book: venv data assets notebooks
 	$(JB) build . $(BUILD_FLAGS)
 	@echo "The book is at: $(CURDIR)/$(HTML)/index.html"
 
+# ruff settings live in pyproject.toml; chapter code cells are checked by scripts/lint_chapters.py.
+lint: venv
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) scripts/lint_chapters.py
+
 # (assets: the notebook render test typesets the twins with the vendored MathJax, in node)
 test-package: venv assets
 	$(PY) -m pytest tests --ignore=tests/postbuild --ignore=tests/test_student_edition.py
@@ -92,6 +99,7 @@ test-postbuild: venv browser
 
 test: venv data assets browser
 	@rm -f $(TIMES)
+	$(call timed,lint)
 	$(call timed,test-package)
 	$(call timed,rebuild)
 	$(call timed,test-postbuild)

@@ -63,8 +63,18 @@ class ApiModule(SphinxDirective):
             if auto == "autoclass":
                 entries[-1:] = ["   :members:", ""]
         head = _escape(_summary(mod))
-        rst = [head, "", ".. list-table::", "   :widths: 30 70", "", *rows, "", f".. currentmodule:: {name}", "",
-               *entries]
+        rst = [
+            head,
+            "",
+            ".. list-table::",
+            "   :widths: 30 70",
+            "",
+            *rows,
+            "",
+            f".. currentmodule:: {name}",
+            "",
+            *entries,
+        ]
         holder = nodes.container()
         self.state.nested_parse(StringList(rst, source=f"<sb-api-module {name}>"), self.content_offset, holder)
         return list(holder.children)

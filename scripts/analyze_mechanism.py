@@ -7,6 +7,7 @@ Reads ``runs/<preset>/seed<k>/`` (its results.json and weights/, produced by scr
 eval.save_weights) and writes ``data/results/<preset>/seed<k>/mechanism.npz`` and ``mechanism.json`` (the command,
 the settings, and the R² tables).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,7 +40,9 @@ def main(argv=None) -> int:
         dest = root / "data" / "results" / name / f"seed{args.seed}"
         cfg = load_config(name)
         x, _ = load_training_data(cfg.data)
-        x = np.asarray(x[:N_IMAGES]).reshape((-1,) + tuple(json.loads((run / "results.json").read_text())["image_shape"]))
+        x = np.asarray(x[:N_IMAGES]).reshape(
+            (-1,) + tuple(json.loads((run / "results.json").read_text())["image_shape"])
+        )
         steps = saved_steps(run)
         r2 = np.zeros((len(steps), len(SIGMAS), len(PATCHES)))
         r2_learned = np.zeros_like(r2)
@@ -50,16 +53,37 @@ def main(argv=None) -> int:
                 f = local_filter_fit(model, x, s, PATCHES, image_shape=x.shape[1:] if flat else None)
                 r2[i, j] = [f["r2"][P] for P in PATCHES]
                 r2_learned[i, j] = [f["r2_learned"][P] for P in PATCHES]
-            print(f"{name} step {st}: R2 learned part at sigma=0.5: "
-                  f"{dict(zip(PATCHES, np.round(r2_learned[i, 2], 3)))}", flush=True)
+            print(
+                f"{name} step {st}: R2 learned part at sigma=0.5: {dict(zip(PATCHES, np.round(r2_learned[i, 2], 3)))}",
+                flush=True,
+            )
         grid = denoiser_grid(run, x[0], SIGMAS)
         dest.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(dest / "mechanism.npz", steps=np.array(steps), sigmas=np.array(SIGMAS),
-                            patch_sizes=np.array(PATCHES), r2=r2, r2_learned=r2_learned, grid_steps=grid["steps"],
-                            grid_noisy=grid["noisy"], grid_denoised=grid["denoised"], grid_clean=x[0])
-        (dest / "mechanism.json").write_text(json.dumps(dict(
-            command=f"python scripts/analyze_mechanism.py {name} --seed {args.seed}", argv=shlex.join(sys.argv),
-            n_images=N_IMAGES, sigmas=SIGMAS, patch_sizes=PATCHES, steps=steps), indent=1))
+        np.savez_compressed(
+            dest / "mechanism.npz",
+            steps=np.array(steps),
+            sigmas=np.array(SIGMAS),
+            patch_sizes=np.array(PATCHES),
+            r2=r2,
+            r2_learned=r2_learned,
+            grid_steps=grid["steps"],
+            grid_noisy=grid["noisy"],
+            grid_denoised=grid["denoised"],
+            grid_clean=x[0],
+        )
+        (dest / "mechanism.json").write_text(
+            json.dumps(
+                dict(
+                    command=f"python scripts/analyze_mechanism.py {name} --seed {args.seed}",
+                    argv=shlex.join(sys.argv),
+                    n_images=N_IMAGES,
+                    sigmas=SIGMAS,
+                    patch_sizes=PATCHES,
+                    steps=steps,
+                ),
+                indent=1,
+            )
+        )
         print(f"{name}: wrote {dest}/mechanism.npz", flush=True)
     return 0
 

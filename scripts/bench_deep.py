@@ -41,13 +41,15 @@ def main():
         "eps_prediction_generated_variance 3072x1000": lambda: theory.eps_prediction_generated_variance(lam, tau),
         "deep_linear_weight depth=3, 3072x1000": lambda: theory.deep_linear_weight(lam, 0.5, tau, q=0.1, depth=3),
         "deep_linear_generated_variance depth=3, 100x100": lambda: theory.deep_linear_generated_variance(
-            lam_s, tau_s, q=0.1, depth=3),
+            lam_s, tau_s, q=0.1, depth=3
+        ),
         "preconditioned_generated_variance 100x100": lambda: theory.preconditioned_generated_variance(lam_s, tau_s),
         "circulant_generated_variance 32x32 x 1000": lambda: theory.circulant_generated_variance(lam_f, tau, q=0.1),
     }
     for P in (3, 9, 15):
-        cases[f"patch_generated_variance P={P}, 32x32 x 100"] = (
-            lambda P=P: theory.patch_generated_variance(lam_f, P, tau_s, q=0.1))
+        cases[f"patch_generated_variance P={P}, 32x32 x 100"] = lambda P=P: theory.patch_generated_variance(
+            lam_f, P, tau_s, q=0.1
+        )
     for name, fn in cases.items():
         print(f"{name:55s} {best_of(fn):8.3f} s")
 

@@ -4,9 +4,11 @@
 
 Reports training steps/s and sampled images/s (Heun, 20 steps = 39 network evaluations per image) for
 MLP-UNets and a narrow and a wide convolutional UNet, with the sampler's speed-up from computing the noise
-embedding once per step instead of once per sample (side by side, same model and noise), and the peak memory (tracemalloc) of the streaming
+embedding once per step instead of once per sample (side by side, same model and noise), and the peak memory
+(tracemalloc) of the streaming
 spectral measurement of a 3072-d run (n < d: sample-space Gram; n > d: d×d scatter).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,10 +55,15 @@ def bench_model(name, net, shape, batch, n_sample, device, n_steps=20):
             best = min(best, time.perf_counter() - t0)
         rates[label] = n_sample / best
     n_par = sum(p.numel() for p in model.parameters())
-    return dict(model=name, params=n_par, batch=batch, train_steps_per_s=round(steps_s, 2),
-                sampled_images_per_s=round(rates["shared"], 1),
-                sampled_images_per_s_per_sample_embedding=round(rates["per_sample"], 1),
-                sampler_speedup=round(rates["shared"] / rates["per_sample"], 2))
+    return dict(
+        model=name,
+        params=n_par,
+        batch=batch,
+        train_steps_per_s=round(steps_s, 2),
+        sampled_images_per_s=round(rates["shared"], 1),
+        sampled_images_per_s_per_sample_embedding=round(rates["per_sample"], 1),
+        sampler_speedup=round(rates["shared"] / rates["per_sample"], 2),
+    )
 
 
 def bench_measure(d=3072, n=2000, chunk=500, seed=0):
@@ -69,13 +76,19 @@ def bench_measure(d=3072, n=2000, chunk=500, seed=0):
     t0 = time.perf_counter()
     acc = SpectralAccumulator(U, mu)
     for i in range(0, n, chunk):
-        acc.update(x[i:i + chunk])
+        acc.update(x[i : i + chunk])
     acc.result()
     dt = time.perf_counter() - t0
     peak = tracemalloc.get_traced_memory()[1] - base
     tracemalloc.stop()
-    return dict(d=d, n=n, seconds=round(dt, 2), peak_MB=round(peak / 2**20, 1),
-                samples_MB=round(x.nbytes / 2**20, 1), eigenbasis_MB=round(U.nbytes / 2**20, 1))
+    return dict(
+        d=d,
+        n=n,
+        seconds=round(dt, 2),
+        peak_MB=round(peak / 2**20, 1),
+        samples_MB=round(x.nbytes / 2**20, 1),
+        eigenbasis_MB=round(U.nbytes / 2**20, 1),
+    )
 
 
 def main():
@@ -88,12 +101,39 @@ def main():
     torch.manual_seed(0)
     dev = torch.device(a.device)
     rows = [
-        bench_model("MLP-UNet 512-d, 5x256 (paper Gaussian d=512), batch 1024", MLPUNet(512, 5, 256, 256), (512,), 1024,
-                    1000, dev, n_steps=10),
-        bench_model("MLP-UNet 784-d, 3x256 (cpu-mnist-mlp size at 28x28)", MLPUNet(784, 3, 256, 64), (784,), 128, 500, dev),
-        bench_model("MLP-UNet 784-d, 8x1024 (paper MNIST)", MLPUNet(784, 8, 1024, 128), (784,), 128, 50, dev, n_steps=5),
-        bench_model("conv UNet narrow (4 ch, mult 1,2) 16x16", ConvUNet(1, 16, 4, (1, 2), 1, (), 32), (1, 16, 16), 64, 100, dev, n_steps=10),
-        bench_model("conv UNet wide (32 ch, mult 1,2) 16x16", ConvUNet(1, 16, 32, (1, 2), 1, (), 32), (1, 16, 16), 64, 100, dev, n_steps=10),
+        bench_model(
+            "MLP-UNet 512-d, 5x256 (paper Gaussian d=512), batch 1024",
+            MLPUNet(512, 5, 256, 256),
+            (512,),
+            1024,
+            1000,
+            dev,
+            n_steps=10,
+        ),
+        bench_model(
+            "MLP-UNet 784-d, 3x256 (cpu-mnist-mlp size at 28x28)", MLPUNet(784, 3, 256, 64), (784,), 128, 500, dev
+        ),
+        bench_model(
+            "MLP-UNet 784-d, 8x1024 (paper MNIST)", MLPUNet(784, 8, 1024, 128), (784,), 128, 50, dev, n_steps=5
+        ),
+        bench_model(
+            "conv UNet narrow (4 ch, mult 1,2) 16x16",
+            ConvUNet(1, 16, 4, (1, 2), 1, (), 32),
+            (1, 16, 16),
+            64,
+            100,
+            dev,
+            n_steps=10,
+        ),
+        bench_model(
+            "conv UNet wide (32 ch, mult 1,2) 16x16",
+            ConvUNet(1, 16, 32, (1, 2), 1, (), 32),
+            (1, 16, 16),
+            64,
+            100,
+            dev,
+            n_steps=10,
+        ),
     ]
     meas = [bench_measure(3072, 2000), bench_measure(3072, 4000)]
     out = dict(device=str(dev), threads=a.threads, torch=torch.__version__, models=rows, measurement=meas)

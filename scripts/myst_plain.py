@@ -59,8 +59,13 @@ def _code_block_spans(text: str) -> list[tuple[int, int]]:
                 open_ = None
         elif m and m.group(2).startswith("{"):
             directives.append(m.group(1))
-        elif m and not m.group(2) and directives and m.group(1)[0] == directives[-1][0] \
-                and len(m.group(1)) >= len(directives[-1]):
+        elif (
+            m
+            and not m.group(2)
+            and directives
+            and m.group(1)[0] == directives[-1][0]
+            and len(m.group(1)) >= len(directives[-1])
+        ):
             directives.pop()
         elif m and m.group(1)[0] in "`~":
             open_ = (pos, m.group(1))
@@ -117,7 +122,7 @@ def _brace_arg(tex: str, i: int) -> tuple[str, int]:
             elif tex[j] == "}" and tex[j - 1] != "\\":
                 depth -= 1
                 if depth == 0:
-                    return tex[i + 1: j], j + 1
+                    return tex[i + 1 : j], j + 1
         raise ValueError(f"unbalanced braces in {tex!r}")
     m = re.match(r"\\[A-Za-z]+|\\.|.", tex[i:], re.S)
     return m.group(0), i + len(m.group(0))
@@ -147,7 +152,7 @@ def expand_macros(tex: str, macros: dict[str, tuple[str, int]], _depth: int = 0)
         for k in range(1, nargs + 1):
             arg, end = _brace_arg(tex, end)
             body = body.replace(f"#{k}", arg)
-        out.append(tex[pos: m.start()])
+        out.append(tex[pos : m.start()])
         # one token in TeX, so one group here: after ^ or _ and after a control word that may take it as its
         # argument (\dot\bx -> \dot{\mathbf{x}}, not \dot\mathbf{x})
         prev = tex[: m.start()].rstrip(" ")
@@ -169,13 +174,42 @@ _DIRECTIVE = re.compile(r"^\{([A-Za-z][\w:-]*)\}\s*(.*)$")
 _OPTION = re.compile(r"^\s*:([\w-]+):\s*(.*?)\s*$")
 
 PRF_NAMES = {
-    "proof": "Proof", "theorem": "Theorem", "lemma": "Lemma", "proposition": "Proposition", "corollary": "Corollary",
-    "definition": "Definition", "remark": "Remark", "example": "Example", "conjecture": "Conjecture",
-    "axiom": "Axiom", "criterion": "Criterion", "algorithm": "Algorithm", "observation": "Observation",
-    "property": "Property", "assumption": "Assumption", "notation": "Notation",
+    "proof": "Proof",
+    "theorem": "Theorem",
+    "lemma": "Lemma",
+    "proposition": "Proposition",
+    "corollary": "Corollary",
+    "definition": "Definition",
+    "remark": "Remark",
+    "example": "Example",
+    "conjecture": "Conjecture",
+    "axiom": "Axiom",
+    "criterion": "Criterion",
+    "algorithm": "Algorithm",
+    "observation": "Observation",
+    "property": "Property",
+    "assumption": "Assumption",
+    "notation": "Notation",
 }
-ADMONITIONS = {"note", "warning", "tip", "hint", "important", "caution", "attention", "danger", "error", "seealso",
-               "admonition", "margin", "sidebar", "topic", "dropdown", "epigraph", "card"}
+ADMONITIONS = {
+    "note",
+    "warning",
+    "tip",
+    "hint",
+    "important",
+    "caution",
+    "attention",
+    "danger",
+    "error",
+    "seealso",
+    "admonition",
+    "margin",
+    "sidebar",
+    "topic",
+    "dropdown",
+    "epigraph",
+    "card",
+}
 
 
 @dataclass
@@ -201,7 +235,7 @@ class Book:
 
 
 def chapter_number(doc: str) -> str:
-    """"4" for chapters/04_weights_to_samples, "" for a page without a number."""
+    """ "4" for chapters/04_weights_to_samples, "" for a page without a number."""
     m = re.match(r"(\d+)_", Path(doc).name)
     return str(int(m.group(1))) if m else ""
 
@@ -236,7 +270,7 @@ def _code_cell_figure(lines: list[str], i: int) -> dict | None:
         j = next(k for k in range(i + 2, len(lines)) if lines[k].strip() == "---")
     except StopIteration:
         return None
-    opts = yaml.safe_load("\n".join(lines[i + 2: j])) or {}
+    opts = yaml.safe_load("\n".join(lines[i + 2 : j])) or {}
     fig = (opts.get("mystnb") or {}).get("figure") if isinstance(opts, dict) else None
     return fig if isinstance(fig, dict) else None
 
@@ -314,8 +348,9 @@ def _bib_entries(text: str) -> dict[str, str]:
     out = {}
     for m in re.finditer(r"@\w+\s*\{\s*([^,\s]+)\s*,(.*?)\n\}", text, re.S):
         key, body = m.group(1), m.group(2)
-        fields = dict((f.group(1).lower(), f.group(2)) for f in
-                      re.finditer(r"(\w+)\s*=\s*[{\"](.*?)[}\"]\s*,?\s*$", body, re.M))
+        fields = dict(
+            (f.group(1).lower(), f.group(2)) for f in re.finditer(r"(\w+)\s*=\s*[{\"](.*?)[}\"]\s*,?\s*$", body, re.M)
+        )
         authors = [a.strip() for a in re.split(r"\s+and\s+", fields.get("author", "").replace("\n", " ")) if a.strip()]
         names = [(a.split(",")[0] if "," in a else a.split()[-1]).strip("{} ") for a in authors]
         who = (names[0] + " et al." if len(names) > 2 else " & ".join(names)) or key
@@ -403,10 +438,14 @@ def convert_roles(text: str, book: Book, doc: str) -> str:
                 return m.group(0)
             out_text = _role(m.group("role"), m.group("content"), book, doc)
             # "Proposition {prf:ref}`x`" already names the kind: keep only the number
-            before = re.search(r"(\w+)\s+$", chunk[max(0, m.start() - 30): m.start()])
+            before = re.search(r"(\w+)\s+$", chunk[max(0, m.start() - 30) : m.start()])
             kind, _, number = out_text.partition(" ")
-            if before and m.group("role") in ("prf:ref", "ref", "numref") and number and \
-                    before.group(1).lower().rstrip("s") == kind.lower():
+            if (
+                before
+                and m.group("role") in ("prf:ref", "ref", "numref")
+                and number
+                and before.group(1).lower().rstrip("s") == kind.lower()
+            ):
                 return number
             return out_text
 
@@ -462,7 +501,7 @@ def _convert_lines(lines: list[str], page: _Page) -> list[str]:
         d = _DIRECTIVE.match(m.group(2)) if m else None
         if m and not d and m.group(1)[0] in "`~":  # plain code block: copied as is
             j = _close_index(lines, i)
-            out.extend(lines[i: j + 1])
+            out.extend(lines[i : j + 1])
             i = j + 1
             continue
         if d:
@@ -507,14 +546,25 @@ def _render_directive(name: str, arg: str, opts: dict, body: list[str], page: _P
         t = page.book.targets.get(arg)
         which = f" to Exercise {t.number}" if t is not None and t.kind == "exercise" else ""
         if name == "solution":  # folded, as in the book (a gated solution spans cells: a heading only)
-            return ["", "<details>", f"<summary><b>Solution{which}</b> (click to open)</summary>", "", *body, "",
-                    "</details>", ""]
+            return [
+                "",
+                "<details>",
+                f"<summary><b>Solution{which}</b> (click to open)</summary>",
+                "",
+                *body,
+                "",
+                "</details>",
+                "",
+            ]
         return ["", f"**Solution{which}.**", "", *body, ""]
     if name.startswith("glue"):  # a glued figure or value: the code cell that computes it shows it
         label = f"Figure {page.next('figure')}: " if name == "glue:figure" else ""
         caption = " ".join(body).strip()
-        return ["", f"*{label}{caption + ' ' if caption else ''}(`{arg}`: shown by the code cell that computes it "
-                    "above.)*", ""]
+        return [
+            "",
+            f"*{label}{caption + ' ' if caption else ''}(`{arg}`: shown by the code cell that computes it above.)*",
+            "",
+        ]
     if name == "solution-end":
         return ["", "*End of the solution.*", ""]
     if name == "math":
@@ -525,7 +575,13 @@ def _render_directive(name: str, arg: str, opts: dict, body: list[str], page: _P
     if name == "figure":
         caption = " ".join(body).strip()
         label = f"Figure {page.next('figure')}"
-        return ["", f"![{opts.get('alt', caption)}]({arg})", "", f"*{label}: {caption}*" if caption else f"*{label}*", ""]
+        return [
+            "",
+            f"![{opts.get('alt', caption)}]({arg})",
+            "",
+            f"*{label}: {caption}*" if caption else f"*{label}*",
+            "",
+        ]
     if name in ("table", "list-table", "csv-table"):
         label = f"Table {page.next('table')}"
         return ["", f"*{label}{': ' + arg if arg else ''}*", "", *body, ""]
@@ -574,8 +630,8 @@ class Converter:
         segs = math_segments(text)
         out, pos = [], 0
         for s in segs:
-            out.append(text[pos: s.start])
-            out.append(expand_macros(text[s.start: s.end], self.book.macros))
+            out.append(text[pos : s.start])
+            out.append(expand_macros(text[s.start : s.end], self.book.macros))
             pos = s.end
         out.append(text[pos:])
         return "".join(out)

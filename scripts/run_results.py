@@ -8,6 +8,7 @@ where it stopped when the same command is run again), then its ``results.npz``, 
 in ``data/results`` is skipped, so the command is idempotent. ``--reanalyze`` only recomputes the analysis of
 committed results (the fits and both null models), e.g. after the analysis code changed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,11 @@ def main(argv=None) -> int:
     p.add_argument("presets", nargs="+")
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--reanalyze", action="store_true",
-                   help="only recompute analysis.json of the committed results (after the analysis code changed)")
+    p.add_argument(
+        "--reanalyze",
+        action="store_true",
+        help="only recompute analysis.json of the committed results (after the analysis code changed)",
+    )
     args = p.parse_args(argv)
     from spectral_bias.experiments import load_config
     from spectral_bias.experiments.analysis import analyze_run

@@ -28,13 +28,18 @@ def test_every_public_name_has_an_anchor_and_an_inventory_entry(tmp_path):
     (book / "intro.md").write_text("# Intro\n\nSee {doc}`api`.\n")
     (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: api\n")
     jb = Path(sys.executable).parent / "jupyter-book"
-    proc = subprocess.run([str(jb), "build", str(book), "-W", "-n", "--keep-going"], capture_output=True, text=True,
-                          timeout=600)
+    proc = subprocess.run(
+        [str(jb), "build", str(book), "-W", "-n", "--keep-going"], capture_output=True, text=True, timeout=600
+    )
     warnings = [ln for ln in proc.stdout.splitlines() + proc.stderr.splitlines() if "WARNING" in ln or "ERROR" in ln]
     assert proc.returncode == 0 and not warnings, "\n".join(warnings[:30]) or proc.stderr[-3000:]
     html = (book / "_build" / "html" / "api.html").read_text(encoding="utf-8")
-    inv = subprocess.run([sys.executable, "-m", "sphinx.ext.intersphinx", str(book / "_build/html/objects.inv")],
-                         capture_output=True, text=True, check=True).stdout
+    inv = subprocess.run(
+        [sys.executable, "-m", "sphinx.ext.intersphinx", str(book / "_build/html/objects.inv")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     missing_anchor, missing_inv = [], []
     for m in MODULES:
         mod = importlib.import_module(f"spectral_bias.{m}")

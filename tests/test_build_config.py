@@ -47,8 +47,9 @@ def make_book(tmp_path, extra_cell=""):
     (tmp_path / "chapter.md").write_text(FRONT + extra_cell)
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n  - file: chapter\n")
     jb = Path(sys.executable).parent / "jupyter-book"
-    return subprocess.run([str(jb), "build", str(tmp_path), *build_flags()], capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [str(jb), "build", str(tmp_path), *build_flags()], capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.mark.slow

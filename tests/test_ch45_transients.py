@@ -38,8 +38,9 @@ def test_contraction_transient_fails_once_the_mode_learns():
     assert abs(np.log(contraction_transient_variance(1.0, q=0.5) / exact)) > 1.0
 
 
-@pytest.mark.parametrize("q,criterion", [(0.1, "geometric"), (0.1, "harmonic"), (0.5, "geometric"),
-                                         (0.6, "harmonic"), (1.0, "geometric")])
+@pytest.mark.parametrize(
+    "q,criterion", [(0.1, "geometric"), (0.1, "harmonic"), (0.5, "geometric"), (0.6, "harmonic"), (1.0, "geometric")]
+)
 def test_exact_emergence_time_matches_dense_grid_search(q, criterion):
     lam = np.logspace(-3, 1, 13)
     exact, increasing = one_layer_emergence_time_exact(lam, q=q, criterion=criterion)

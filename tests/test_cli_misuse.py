@@ -1,15 +1,16 @@
 """The command line under misuse: every user mistake gives one line on stderr and a non-zero exit, never a
 traceback; `--version`, `show` and dotted `--set` overrides; `spectral-bias` and `python -m` are one CLI."""
+
 import errno
 import json
 import os
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import numpy as np
 import pytest
+import tomllib
 
 from spectral_bias import __version__
 from spectral_bias.experiments import load_config
@@ -17,12 +18,14 @@ from spectral_bias.experiments.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = str(ROOT / "src")
-TINY = {"name": "tiny", "threads": 1,
-        "data": {"name": "gaussian", "dim": 4, "n_train": 64},
-        "model": {"kind": "mlp", "nlayers": 1, "nhidden": 8, "time_embed_dim": 4},
-        "train": {"steps": 6, "batch_size": 8, "lr": 1e-3},
-        "eval": {"n_snapshots": 3, "n_samples": 8, "sampler_steps": 2, "batch_size": 8, "n_show": 0,
-                 "n_show_snapshots": 0}}
+TINY = {
+    "name": "tiny",
+    "threads": 1,
+    "data": {"name": "gaussian", "dim": 4, "n_train": 64},
+    "model": {"kind": "mlp", "nlayers": 1, "nhidden": 8, "time_embed_dim": 4},
+    "train": {"steps": 6, "batch_size": 8, "lr": 1e-3},
+    "eval": {"n_snapshots": 3, "n_samples": 8, "sampler_steps": 2, "batch_size": 8, "n_show": 0, "n_show_snapshots": 0},
+}
 
 
 def run_main(capsys, *argv):
@@ -82,8 +85,10 @@ def test_misuse_table(tmp_path, tiny, unfinished, capsys, monkeypatch):
         (["run", tiny, "--out", unfinished], ["already holds a run", "--overwrite"]),
         (["run", tiny, "--out", tmp_path / "afile"], ["exists and is not a folder"]),
         (["run", tiny, "--out", trunc, "--resume"], ["truncated or corrupted"]),
-        (["run", tiny, "--out", unfinished, "--resume", "--set", "train.steps=7"],
-         ["different config", "train.steps: 6 in the checkpoint, 7 now"]),
+        (
+            ["run", tiny, "--out", unfinished, "--resume", "--set", "train.steps=7"],
+            ["different config", "train.steps: 6 in the checkpoint, 7 now"],
+        ),
         (["run", tiny, "--resume", "--overwrite"], ["not allowed with argument"]),
         (["run", tiny, "--stop-after", "x"], ["invalid int value"]),
         (["analyze", tmp_path / "nothing"], ["no run folder"]),
@@ -98,6 +103,7 @@ def test_misuse_table(tmp_path, tiny, unfinished, capsys, monkeypatch):
         assert_one_line_error(rc, err, *needles)
     # a GPU asked for where there is none (simulated, so that this test means the same on a GPU machine)
     import torch
+
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     rc, out, err = run_main(capsys, "run", tiny, "--device", "cuda", "--out", tmp_path / "gpu")
     assert_one_line_error(rc, err, "torch sees no CUDA GPU")
@@ -109,6 +115,7 @@ def test_disk_full_is_one_line_and_leaves_nothing_partial(tmp_path, tiny, capsys
 
     def full(*a, **k):
         raise OSError(errno.ENOSPC, "No space left on device")
+
     monkeypatch.setattr(train_mod.np, "savez_compressed", full)
     rc, out, err = run_main(capsys, "run", tiny, "--out", tmp_path / "r", "--no-progress")
     assert_one_line_error(rc, err, "No space left on device")
@@ -124,6 +131,7 @@ def test_disk_full_is_one_line_and_leaves_nothing_partial(tmp_path, tiny, capsys
 
 def test_nan_loss_is_one_line(tmp_path, tiny, capsys, monkeypatch):
     from spectral_bias.experiments import train as train_mod
+
     real = train_mod.edm_loss
     monkeypatch.setattr(train_mod, "edm_loss", lambda *a, **k: real(*a, **k) * float("nan"))
     rc, out, err = run_main(capsys, "run", tiny, "--out", tmp_path / "r", "--no-progress")
@@ -134,8 +142,19 @@ def test_nan_loss_is_one_line(tmp_path, tiny, capsys, monkeypatch):
 def test_version_show_and_dotted_overrides(tmp_path, tiny, capsys):
     rc, out, err = run_main(capsys, "--version")
     assert rc == 0 and out.strip() == f"spectral-bias {__version__}"
-    rc, out, err = run_main(capsys, "show", "cpu-gaussian-mlp", "--set", "train.steps=2000", "--set",
-                            "eval.sigma_max=40", "--set", 'name="x y"', "--set", "description=plain text")
+    rc, out, err = run_main(
+        capsys,
+        "show",
+        "cpu-gaussian-mlp",
+        "--set",
+        "train.steps=2000",
+        "--set",
+        "eval.sigma_max=40",
+        "--set",
+        'name="x y"',
+        "--set",
+        "description=plain text",
+    )
     assert rc == 0, err
     shown = json.loads(out)
     base = load_config("cpu-gaussian-mlp").to_dict()
@@ -164,7 +183,8 @@ def test_console_script_is_declared_and_is_the_module_cli(tmp_path, tiny):
         r = subprocess.run(cmd + ["--version"], env=env, capture_output=True, text=True, timeout=120)
         assert r.returncode == 0 and r.stdout.strip() == f"spectral-bias {__version__}", r.stderr
         (tmp_path / "list.json").write_text("[]")
-        r = subprocess.run(cmd + ["run", str(tmp_path / "list.json")], env=env, capture_output=True, text=True,
-                           timeout=120)
+        r = subprocess.run(
+            cmd + ["run", str(tmp_path / "list.json")], env=env, capture_output=True, text=True, timeout=120
+        )
         assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
         assert "must hold a JSON object" in r.stderr

@@ -45,8 +45,11 @@ def _src(cell) -> str:
 
 
 def _code_lines(md: Path) -> int:
-    return sum(len(_src(c).splitlines()) for c in json.loads(mk.notebook_text(md, ref="x"))["cells"]
-               if c["cell_type"] == "code")
+    return sum(
+        len(_src(c).splitlines())
+        for c in json.loads(mk.notebook_text(md, ref="x"))["cells"]
+        if c["cell_type"] == "code"
+    )
 
 
 def _pick() -> list[Path]:
@@ -63,8 +66,13 @@ def _pick() -> list[Path]:
 def _checkout_copy(dest: Path) -> Path:
     """The files git would clone (tracked + untracked-not-ignored, as in the working tree): what `git+URL` gets,
     and no build litter left in the real checkout."""
-    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT,
-                           capture_output=True, text=True, check=True).stdout.split("\0")
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
     for f in filter(None, files):
         src = ROOT / f
         if src.is_symlink():
@@ -92,10 +100,19 @@ def _constraints(path: Path) -> Path:
 
 def _fresh_venv(path: Path, tmp: Path) -> tuple[Path, dict]:
     venv.EnvBuilder(with_pip=True, system_site_packages=False).create(path)
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "SPECTRAL_BIAS_PIP_SPEC",
-                                                            "SPECTRAL_BIAS_DATA", "SPECTRAL_BIAS_MIRROR")}
-    env.update(PIP_CONSTRAINT=str(_constraints(tmp / "constraints.txt")), PIP_DISABLE_PIP_VERSION_CHECK="1",
-               MPLBACKEND="Agg", PATH=f"{path / 'bin'}:{env['PATH']}", XDG_CACHE_HOME=str(tmp / "user-cache"))
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in ("PYTHONPATH", "VIRTUAL_ENV", "SPECTRAL_BIAS_PIP_SPEC", "SPECTRAL_BIAS_DATA", "SPECTRAL_BIAS_MIRROR")
+    }
+    env.update(
+        PIP_CONSTRAINT=str(_constraints(tmp / "constraints.txt")),
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+        MPLBACKEND="Agg",
+        PATH=f"{path / 'bin'}:{env['PATH']}",
+        XDG_CACHE_HOME=str(tmp / "user-cache"),
+    )
     return path / "bin" / "python", env
 
 
@@ -112,14 +129,26 @@ def _seed_data_root(root: Path) -> None:
 def _run_twin(py: Path, env: dict, twin_json: dict, name: str, work: Path) -> dict:
     work.mkdir()
     (work / name).write_text(json.dumps(twin_json))
-    proc = subprocess.run([str(py), "-c", RUNNER, str(work / name), str(work)], env=env, cwd=work,
-                          capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [str(py), "-c", RUNNER, str(work / name), str(work)],
+        env=env,
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 0, f"{name} failed:\n{proc.stderr[-4000:]}"
     done = json.loads((work / name).read_text())
-    errors = [o for c in done["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
-    assert not errors and all(c.get("execution_count") for c in done["cells"]
-                              if c["cell_type"] == "code" and _src(c).strip())
+    errors = [
+        o
+        for c in done["cells"]
+        if c["cell_type"] == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
+    assert not errors and all(
+        c.get("execution_count") for c in done["cells"] if c["cell_type"] == "code" and _src(c).strip()
+    )
     assert not re.search(r"Traceback", json.dumps(done)), "a traceback in the outputs"
     return done
 
@@ -133,11 +162,13 @@ def test_twins_run_in_a_bare_jupyter_installing_only_what_their_first_cell_insta
     twins = _pick()
     checkout = _checkout_copy(tmp_path / "checkout")
     py, env = _fresh_venv(tmp_path / "venv", tmp_path)
-    env.update(SPECTRAL_BIAS_PIP_SPEC=f"spectral_bias[all] @ {checkout.as_uri()}",
-               SPECTRAL_BIAS_DATA=str(tmp_path / "data"))
+    env.update(
+        SPECTRAL_BIAS_PIP_SPEC=f"spectral_bias[all] @ {checkout.as_uri()}", SPECTRAL_BIAS_DATA=str(tmp_path / "data")
+    )
     _seed_data_root(tmp_path / "data")
-    subprocess.run([str(py), "-m", "pip", "install", "--quiet", "ipykernel", "nbclient"], env=env, check=True,
-                   timeout=600)
+    subprocess.run(
+        [str(py), "-m", "pip", "install", "--quiet", "ipykernel", "nbclient"], env=env, check=True, timeout=600
+    )
     missing = subprocess.run([str(py), "-c", "import spectral_bias"], env=env, capture_output=True)
     assert missing.returncode != 0, "the fresh venv must not have the package before the notebook installs it"
     for k, md in enumerate(twins):
@@ -149,8 +180,13 @@ def test_twins_run_in_a_bare_jupyter_installing_only_what_their_first_cell_insta
         for name in wanted:
             assert f"{name}:" in first and "sha256 ok" in first, first
     assert any(mk.fetched_datasets(md.read_text(encoding="utf-8")) for md in twins), "no twin with fetched data"
-    show = subprocess.run([str(py), "-c", "import spectral_bias; print(spectral_bias.__file__)"], env=env,
-                          capture_output=True, text=True, check=True).stdout
+    show = subprocess.run(
+        [str(py), "-c", "import spectral_bias; print(spectral_bias.__file__)"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert str(tmp_path / "venv") in show and "site-packages" in show
 
 
@@ -187,19 +223,28 @@ def test_binder_requirements_install_in_python_311_and_a_chapter_runs(tmp_path):
     reqs = (checkout / "binder" / "requirements.txt").read_text().splitlines()
     extra = [ln for ln in reqs if ln.startswith("--extra-index-url")]
     if extra and not _index_reachable(extra[0].split()[1]):
-        print(f"note: {extra[0].split()[1]} is not reachable from here; installing without it (torch==2.13.0 "
-              "resolves to the local CPU wheel)")
+        print(
+            f"note: {extra[0].split()[1]} is not reachable from here; installing without it (torch==2.13.0 "
+            "resolves to the local CPU wheel)"
+        )
         (checkout / "binder" / "requirements.txt").write_text("\n".join(ln for ln in reqs if ln not in extra) + "\n")
     # as repo2docker does: install from the repository root, then run postBuild there
-    subprocess.run([str(py), "-m", "pip", "install", "--quiet", "-r", "binder/requirements.txt", "ipykernel",
-                    "nbclient"], env=env, cwd=checkout, check=True, timeout=900)
+    subprocess.run(
+        [str(py), "-m", "pip", "install", "--quiet", "-r", "binder/requirements.txt", "ipykernel", "nbclient"],
+        env=env,
+        cwd=checkout,
+        check=True,
+        timeout=900,
+    )
     _seed_data_root(checkout / "data")
-    proc = subprocess.run(["bash", "binder/postBuild"], env=env, cwd=checkout, capture_output=True, text=True,
-                          timeout=600)
+    proc = subprocess.run(
+        ["bash", "binder/postBuild"], env=env, cwd=checkout, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "mnist: " in proc.stdout and "fashion-mnist: " in proc.stdout
-    torch = subprocess.run([str(py), "-c", "import torch; print(torch.__version__)"], env=env, capture_output=True,
-                           text=True, check=True).stdout
+    torch = subprocess.run(
+        [str(py), "-c", "import torch; print(torch.__version__)"], env=env, capture_output=True, text=True, check=True
+    ).stdout
     assert torch.startswith("2.13.0"), torch
     md = _pick()[1]  # the chapter with fetched data
     nb = json.loads(mk.notebook_text(md))

@@ -54,8 +54,9 @@ def test_fourier_variances_from_samples_2d():
     cov = _nonstationary_cov(H * W, seed=2)
     x = rng.multivariate_normal(np.zeros(H * W), cov, size=4000)
     emp_cov = np.cov(x.T, bias=True)
-    np.testing.assert_allclose(fourier_variances_from_samples(x.reshape(-1, H, W)),
-                               fourier_variances(emp_cov, (H, W)), rtol=1e-10)
+    np.testing.assert_allclose(
+        fourier_variances_from_samples(x.reshape(-1, H, W)), fourier_variances(emp_cov, (H, W)), rtol=1e-10
+    )
 
 
 def test_circulant_gains_match_gradient_flow_on_all_N_taps_nonstationary():
@@ -93,8 +94,9 @@ def test_converged_circulant_generates_the_shift_augmented_gaussian():
     # Heun is O(h^2): max error 4e-4 at 200 EDM steps, 2.5e-5 at 800, 1.5e-6 at 3200 (measured); allow 1e-4
     np.testing.assert_allclose(gen_cov, expected, atol=1e-4 * np.abs(expected).max())
     lam_f = fourier_variances_from_samples(x, center=False)
-    np.testing.assert_allclose(circulant_generated_variance(lam_f, 1e9), np.sort(mu)[np.argsort(np.argsort(lam_f))],
-                               rtol=1e-3)  # truncation SMIN/SMAX: (lam + 4e-6)/(1 + lam/6400) ~ 1e-3 relative
+    np.testing.assert_allclose(
+        circulant_generated_variance(lam_f, 1e9), np.sort(mu)[np.argsort(np.argsort(lam_f))], rtol=1e-3
+    )  # truncation SMIN/SMAX: (lam + 4e-6)/(1 + lam/6400) ~ 1e-3 relative
 
 
 @pytest.mark.parametrize("shape, patch", [((12,), 3), ((12,), 5), ((5, 5), 3)])
@@ -112,8 +114,7 @@ def test_patch_filter_matches_gradient_flow_on_K_taps(shape, patch):
         np.testing.assert_allclose(taps, pred, atol=1e-10)
         # gains = DFT of the zero-padded filter, vs explicit Fourier vectors on the pixel-space matrix
         got = np.array([_gains_from_taps_direct(t, shape, offs) for t in taps])
-        np.testing.assert_allclose(got.real, patch_gains(lam_f, patch, sigma, times, eta=eta, q=q),
-                                   atol=1e-10)
+        np.testing.assert_allclose(got.real, patch_gains(lam_f, patch, sigma, times, eta=eta, q=q), atol=1e-10)
         assert np.max(np.abs(got.imag)) < 1e-12
 
 
@@ -146,21 +147,24 @@ def test_patch_generated_variance_matches_pixel_space_sampler():
         np.testing.assert_allclose(patch_generated_variance(lam_f, P, tau, eta=eta, q=q), gen, rtol=5e-4)
 
 
-@pytest.mark.parametrize("call, exc, word", [
-    (lambda: patch_covariance(np.ones(8), 4), ValueError, "odd"),
-    (lambda: patch_covariance(np.ones(8), 9), ValueError, "wider"),
-    (lambda: patch_covariance(np.ones((4, 4)), 5), ValueError, "wider"),
-    (lambda: patch_covariance(np.ones(8), 3.0), TypeError, "patch"),
-    (lambda: patch_filter(-np.ones(8), 3, 1.0, 1.0), ValueError, "lam_f"),
-    (lambda: patch_filter(np.ones(8), 3, 1.0, 1.0, eta=0), ValueError, "eta"),
-    (lambda: circulant_weight(np.array([1.0, np.nan]), 1.0, 1.0), ValueError, "lam_f"),
-    (lambda: circulant_weight(np.ones(4), -1.0, 1.0), ValueError, "sigma"),
-    (lambda: circulant_generated_variance(np.ones(4), -1.0), ValueError, "tau"),
-    (lambda: fourier_variances(np.eye(5), 4), ValueError, "cov"),
-    (lambda: fourier_variances(np.eye(4), (2, 2.5)), TypeError, "shape"),
-    (lambda: fourier_variances(np.triu(np.ones((4, 4))), 4), ValueError, "symmetric"),
-    (lambda: fourier_variances_from_samples(np.ones((1, 4))), ValueError, "x"),
-])
+@pytest.mark.parametrize(
+    "call, exc, word",
+    [
+        (lambda: patch_covariance(np.ones(8), 4), ValueError, "odd"),
+        (lambda: patch_covariance(np.ones(8), 9), ValueError, "wider"),
+        (lambda: patch_covariance(np.ones((4, 4)), 5), ValueError, "wider"),
+        (lambda: patch_covariance(np.ones(8), 3.0), TypeError, "patch"),
+        (lambda: patch_filter(-np.ones(8), 3, 1.0, 1.0), ValueError, "lam_f"),
+        (lambda: patch_filter(np.ones(8), 3, 1.0, 1.0, eta=0), ValueError, "eta"),
+        (lambda: circulant_weight(np.array([1.0, np.nan]), 1.0, 1.0), ValueError, "lam_f"),
+        (lambda: circulant_weight(np.ones(4), -1.0, 1.0), ValueError, "sigma"),
+        (lambda: circulant_generated_variance(np.ones(4), -1.0), ValueError, "tau"),
+        (lambda: fourier_variances(np.eye(5), 4), ValueError, "cov"),
+        (lambda: fourier_variances(np.eye(4), (2, 2.5)), TypeError, "shape"),
+        (lambda: fourier_variances(np.triu(np.ones((4, 4))), 4), ValueError, "symmetric"),
+        (lambda: fourier_variances_from_samples(np.ones((1, 4))), ValueError, "x"),
+    ],
+)
 def test_convolution_bad_input(call, exc, word):
     with pytest.raises(exc, match=word):
         call()

@@ -137,10 +137,12 @@ def _idx(arr):
 
 def _fake_arrays(seed=0):
     rng = np.random.default_rng(seed)
-    return {"train-images": rng.integers(0, 256, (40, 28, 28), dtype=np.uint8),
-            "train-labels": rng.integers(0, 10, 40, dtype=np.uint8),
-            "test-images": rng.integers(0, 256, (12, 28, 28), dtype=np.uint8),
-            "test-labels": rng.integers(0, 10, 12, dtype=np.uint8)}
+    return {
+        "train-images": rng.integers(0, 256, (40, 28, 28), dtype=np.uint8),
+        "train-labels": rng.integers(0, 10, 40, dtype=np.uint8),
+        "test-images": rng.integers(0, 256, (12, 28, 28), dtype=np.uint8),
+        "test-labels": rng.integers(0, 10, 12, dtype=np.uint8),
+    }
 
 
 def _pins(arrays):
@@ -248,9 +250,11 @@ def test_no_source_reachable_names_the_command(tmp_root, monkeypatch):
     with pytest.raises(D.DataNotFoundError, match=r"could not fetch 'mnist'.*fetch mnist"):
         D.fetch("mnist", verbose=False)
     # the command line: one line, exit 1 (the sources replaced so that nothing is downloaded)
-    code = ("import sys; from spectral_bias import data as D; "
-            f"D._SOURCES['mnist'] = (D._Source('idx', {(tmp_root / 'nowhere').as_uri()!r}),); "
-            "sys.exit(D._main(['fetch', 'mnist']))")
+    code = (
+        "import sys; from spectral_bias import data as D; "
+        f"D._SOURCES['mnist'] = (D._Source('idx', {(tmp_root / 'nowhere').as_uri()!r}),); "
+        "sys.exit(D._main(['fetch', 'mnist']))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "fetch mnist" in proc.stderr
@@ -273,7 +277,7 @@ def _fetch_in_child(barrier, root, pins, src, out):
     try:
         D.fetch("mnist", verbose=False)
         out.put(("ok", D.load_uint8("mnist", split="test").sum()))
-    except Exception as err:  # noqa: BLE001 - reported to the parent
+    except Exception as err:
         out.put(("error", repr(err)))
 
 
@@ -283,8 +287,12 @@ def test_concurrent_fetches_never_leave_a_broken_extraction(fake_mnist, tmp_root
     for _ in range(6):
         shutil.rmtree(tmp_root / "raw" / "mnist", ignore_errors=True)
         barrier, out = ctx.Barrier(2), ctx.Queue()
-        procs = [ctx.Process(target=_fetch_in_child, args=(barrier, str(tmp_root), D._ARRAYS["mnist"],
-                                                           D._SOURCES["mnist"][0], out)) for _ in range(2)]
+        procs = [
+            ctx.Process(
+                target=_fetch_in_child, args=(barrier, str(tmp_root), D._ARRAYS["mnist"], D._SOURCES["mnist"][0], out)
+            )
+            for _ in range(2)
+        ]
         for p in procs:
             p.start()
         results = [out.get(timeout=60) for _ in procs]
@@ -312,10 +320,12 @@ def test_corrupted_extracted_file_is_detected_and_rebuilt(fake_mnist, tmp_root, 
 
 def test_corrupt_or_swapped_cache_files_are_rebuilt(tmp_root):
     a = D.load_uint8("digits", n=20, seed=1)
-    b = D.load_uint8("digits", n=30, seed=2)
+    D.load_uint8("digits", n=30, seed=2)  # a second cache entry beside the first
+
     def cache_file(n, seed):
-        key = D._cache_key("images", name="digits", split="train", n=n, res=8, ch=1, seed=seed,
-                           source=D._source_id("digits", "train"))
+        key = D._cache_key(
+            "images", name="digits", split="train", n=n, res=8, ch=1, seed=seed, source=D._source_id("digits", "train")
+        )
         return tmp_root / "cache" / D._cache_name(key)
 
     fa, fb = cache_file(20, 1), cache_file(30, 2)
@@ -388,8 +398,13 @@ def test_read_only_data_root_falls_back(fake_mnist, user_cache_writable):
         root.mkdir()
         user.mkdir(mode=0o777 if user_cache_writable else 0o755)
         os.chmod(user, 0o777 if user_cache_writable else 0o755)
-        env = {**os.environ, "SPECTRAL_BIAS_DATA": str(root), "XDG_CACHE_HOME": str(user),
-               "PINS": json.dumps(D._ARRAYS["mnist"]), "PYTHONPATH": str(Path(D.__file__).parents[1])}
+        env = {
+            **os.environ,
+            "SPECTRAL_BIAS_DATA": str(root),
+            "XDG_CACHE_HOME": str(user),
+            "PINS": json.dumps(D._ARRAYS["mnist"]),
+            "PYTHONPATH": str(Path(D.__file__).parents[1]),
+        }
         src = D._SOURCES["mnist"][0]
         (root / "raw").mkdir()
         before = os.environ["SPECTRAL_BIAS_DATA"]

@@ -32,6 +32,7 @@ def _quad_log_gen_var(wfun):
 
 # ---------------------------------------------------------------- symmetric two-layer P P^T ----------
 
+
 def test_two_layer_weight_matches_full_matrix_gradient_flow_aligned():
     lam, U, cov = _cov()
     q = np.array([0.1, 0.05, 0.2, 0.02])
@@ -54,8 +55,9 @@ def test_two_layer_weight_emergence_time_is_ln2_over_8_eta_lam():
     target = 2 / (1 / q + 1 / K)
     ev = lambda t, w: w[0] - target
     ev.terminal = True
-    sol = solve_ivp(lambda t, w: 8 * eta * w * (lam - w * (lam + sigma**2)), (0, 10), [q], events=ev,
-                    rtol=1e-12, atol=1e-14)
+    sol = solve_ivp(
+        lambda t, w: 8 * eta * w * (lam - w * (lam + sigma**2)), (0, 10), [q], events=ev, rtol=1e-12, atol=1e-14
+    )
     assert sol.t_events[0][0] == pytest.approx(np.log(2) / (8 * eta * lam), rel=1e-8)
     assert two_layer_weight(lam, sigma, np.log(2) / (8 * eta * lam), eta=eta, q=q) == pytest.approx(target, rel=1e-12)
 
@@ -99,6 +101,7 @@ def test_two_layer_weight_lam_zero_is_the_limit():
 
 # ---------------------------------------------------------------- balanced depth-L -------------------
 
+
 @pytest.mark.parametrize("depth", [2, 3, 4])
 def test_deep_weight_matches_full_matrix_gradient_flow_balanced(depth):
     lam, U, cov = _cov(d=3, seed=1)
@@ -127,8 +130,9 @@ def test_deep_weight_matches_ode_solve_in_hard_corners(depth):
 
 def test_balanced_two_layer_is_half_the_symmetric_rate():
     lam, sigma, q, tau = 0.7, 0.4, 0.05, np.linspace(0, 3, 7)
-    np.testing.assert_allclose(deep_linear_weight(lam, sigma, tau, q=q, depth=2),
-                               two_layer_weight(lam, sigma, tau / 2, q=q), rtol=1e-13)
+    np.testing.assert_allclose(
+        deep_linear_weight(lam, sigma, tau, q=q, depth=2), two_layer_weight(lam, sigma, tau / 2, q=q), rtol=1e-13
+    )
 
 
 @pytest.mark.parametrize("depth", [1, 2, 3])
@@ -158,15 +162,19 @@ def test_non_aligned_init_off_diagonal_rises_and_falls():
 
 # ---------------------------------------------------------------- bad input --------------------------
 
-@pytest.mark.parametrize("kwargs, exc, word", [
-    (dict(lam=-1.0, sigma=1.0, tau=1.0, q=0.1), ValueError, "lam"),
-    (dict(lam=1.0, sigma=0.0, tau=1.0, q=0.1), ValueError, "sigma"),
-    (dict(lam=1.0, sigma=1.0, tau=-1.0, q=0.1), ValueError, "tau"),
-    (dict(lam=1.0, sigma=1.0, tau=np.inf, q=0.1), ValueError, "tau"),
-    (dict(lam=1.0, sigma=1.0, tau=1.0, q=-0.1), ValueError, "q"),
-    (dict(lam=1.0, sigma=1.0, tau=1.0, q=0.1, eta=0.0), ValueError, "eta"),
-    (dict(lam="a", sigma=1.0, tau=1.0, q=0.1), TypeError, "lam"),
-])
+
+@pytest.mark.parametrize(
+    "kwargs, exc, word",
+    [
+        (dict(lam=-1.0, sigma=1.0, tau=1.0, q=0.1), ValueError, "lam"),
+        (dict(lam=1.0, sigma=0.0, tau=1.0, q=0.1), ValueError, "sigma"),
+        (dict(lam=1.0, sigma=1.0, tau=-1.0, q=0.1), ValueError, "tau"),
+        (dict(lam=1.0, sigma=1.0, tau=np.inf, q=0.1), ValueError, "tau"),
+        (dict(lam=1.0, sigma=1.0, tau=1.0, q=-0.1), ValueError, "q"),
+        (dict(lam=1.0, sigma=1.0, tau=1.0, q=0.1, eta=0.0), ValueError, "eta"),
+        (dict(lam="a", sigma=1.0, tau=1.0, q=0.1), TypeError, "lam"),
+    ],
+)
 def test_two_layer_weight_bad_input(kwargs, exc, word):
     with pytest.raises(exc, match=word):
         two_layer_weight(**kwargs)
@@ -202,13 +210,20 @@ def test_deep_rate_collapses_all_modes_onto_one_curve():
         np.testing.assert_allclose(curves[2], curves[0], rtol=1e-9)
 
 
-@pytest.mark.parametrize("call, exc, word", [
-    (lambda: symmetric_gradient_flow(np.ones((2, 3)), 1.0, np.eye(2), [0.0, 1.0]), ValueError, "cov"),
-    (lambda: symmetric_gradient_flow(np.triu(np.ones((2, 2))), 1.0, np.eye(2), [0.0, 1.0]), ValueError, "symmetric"),
-    (lambda: symmetric_gradient_flow(np.eye(2), -1.0, np.eye(2), [0.0, 1.0]), ValueError, "sigma"),
-    (lambda: factor_gradient_flow(np.eye(2), 1.0, [np.eye(2)], [1.0, 0.5]), ValueError, "times"),
-    (lambda: factor_gradient_flow(np.eye(2), 1.0, [np.eye(2)], [0.0, 1.0], eta=0.0), ValueError, "eta"),
-])
+@pytest.mark.parametrize(
+    "call, exc, word",
+    [
+        (lambda: symmetric_gradient_flow(np.ones((2, 3)), 1.0, np.eye(2), [0.0, 1.0]), ValueError, "cov"),
+        (
+            lambda: symmetric_gradient_flow(np.triu(np.ones((2, 2))), 1.0, np.eye(2), [0.0, 1.0]),
+            ValueError,
+            "symmetric",
+        ),
+        (lambda: symmetric_gradient_flow(np.eye(2), -1.0, np.eye(2), [0.0, 1.0]), ValueError, "sigma"),
+        (lambda: factor_gradient_flow(np.eye(2), 1.0, [np.eye(2)], [1.0, 0.5]), ValueError, "times"),
+        (lambda: factor_gradient_flow(np.eye(2), 1.0, [np.eye(2)], [0.0, 1.0], eta=0.0), ValueError, "eta"),
+    ],
+)
 def test_numerics_bad_input(call, exc, word):
     with pytest.raises(exc, match=word):
         call()

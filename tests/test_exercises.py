@@ -19,6 +19,7 @@ def problems(v):
 
 # ---------------------------------------------------------------- ex-ch1-loss-floor
 
+
 def monte_carlo_loss(n, sigma, *, average_coordinates=False, skip_denoiser=False, seed=0):
     """A student's Monte Carlo estimate of the optimal denoiser's loss on the chapter-1 2-D Gaussian."""
     rng = np.random.default_rng(seed)
@@ -63,6 +64,7 @@ def test_loss_floor_bad_arguments():
 
 
 # ---------------------------------------------------------------- ex-ch1-euler
+
 
 def euler(denoiser, x, sigmas):
     for s, sn in zip(sigmas[:-1], sigmas[1:]):
@@ -115,6 +117,7 @@ def test_euler_not_callable_is_a_failing_verdict_not_a_crash():
 
 # ---------------------------------------------------------------- one-layer weight, eq. (7)
 
+
 def w_one(lam, sigma, tau, eta, q):
     ws = lam / (lam + sigma**2)
     return ws + (q - ws) * np.exp(-2 * eta * tau * (lam + sigma**2))
@@ -146,8 +149,9 @@ def test_one_layer_rate_without_noise():
 def test_one_layer_wrong_target_and_start():
     v = ex.check_one_layer_weight(lambda lam, sigma, tau, eta, q: lam / (lam + sigma**2) + 0 * tau, verbose=False)
     assert not v and "tau = 0" in problems(v)
-    v = ex.check_one_layer_weight(lambda lam, sigma, tau, eta, q: w_one(lam, np.sqrt(sigma), tau, eta, q),
-                                  verbose=False)
+    v = ex.check_one_layer_weight(
+        lambda lam, sigma, tau, eta, q: w_one(lam, np.sqrt(sigma), tau, eta, q), verbose=False
+    )
     assert not v and "ridge optimum" in problems(v)
 
 
@@ -170,6 +174,7 @@ def test_one_layer_no_broadcasting_is_explained():
 
 
 # ---------------------------------------------------------------- two-layer weight, eq. (8)
+
 
 def w_two(lam, sigma, tau, eta, q, rate=8.0):
     """Logistic solution written without 0/0 at lam = 0: q / (E + q (lam + sigma^2) (1 - E) / lam)."""
@@ -206,6 +211,7 @@ def test_two_layer_one_layer_answer_is_named():
 
 # ---------------------------------------------------------------- converged generated variance
 
+
 def gen_conv(lam, sigma_min, sigma_max):
     return sigma_max**2 * (lam + sigma_min**2) / (lam + sigma_max**2)
 
@@ -229,6 +235,7 @@ def test_converged_variance_mistakes_are_explained(wrong, message):
 
 # ---------------------------------------------------------------- generated variance during training (Prop. 4.2)
 
+
 def gen_var_quadrature(lam, tau, eta, q, sigma_min, sigma_max, sign=-1.0, prefactor=True):
     """A student's answer by numerical quadrature in ln(sigma) of (1 - w)/s with the eq.-(7) weight."""
     from scipy.integrate import quad
@@ -236,6 +243,7 @@ def gen_var_quadrature(lam, tau, eta, q, sigma_min, sigma_max, sign=-1.0, prefac
     lam, tau, q = np.broadcast_arrays(*(np.asarray(a, float) for a in (lam, tau, q)))
     out = np.empty(lam.shape)
     for i in np.ndindex(lam.shape):
+
         def integrand(u):  # u = ln s, ds/s = du
             s = np.exp(u)
             return 1.0 - w_one(lam[i], s, tau[i], eta, q[i])
@@ -270,6 +278,7 @@ def test_generated_variance_time_not_through_eta_tau_is_caught():
 
 # ---------------------------------------------------------------- emergence time
 
+
 def first_passage(times, values, target, mean=lambda a, b: np.sqrt(a * b), return_index=False, both_ways=True):
     thr = mean(values[0], target)
     up = values[0] < thr
@@ -295,8 +304,9 @@ def test_emergence_interpolating_answer_passes():
 
 
 def test_emergence_arithmetic_mean_is_named():
-    v = ex.check_emergence_time(lambda t, v, lam: first_passage(t, v, lam, mean=lambda a, b: (a + b) / 2),
-                                verbose=False)
+    v = ex.check_emergence_time(
+        lambda t, v, lam: first_passage(t, v, lam, mean=lambda a, b: (a + b) / 2), verbose=False
+    )
     assert not v and "arithmetic mean" in problems(v)
 
 
@@ -342,6 +352,7 @@ def test_two_layer_checker_reference_agrees_with_the_package():
 
 # ---------------------------------------------------------------- ex-ch1-heun
 
+
 def heun_step(denoiser, x, s, sn, *, variant="right"):
     d = (x - denoiser(x, s)) / s
     xe = x + (sn - s) * d
@@ -364,10 +375,16 @@ def test_heun_correct_passes():
     assert v, problems(v)
 
 
-@pytest.mark.parametrize("variant, message", [
-    ("euler", "Euler predictor"), ("slope-at-x", "not at the starting point"),
-    ("slope-at-sigma", "divide by sigma_next"), ("no-average", "second slope alone"), ("sign", "sign of the step"),
-])
+@pytest.mark.parametrize(
+    "variant, message",
+    [
+        ("euler", "Euler predictor"),
+        ("slope-at-x", "not at the starting point"),
+        ("slope-at-sigma", "divide by sigma_next"),
+        ("no-average", "second slope alone"),
+        ("sign", "sign of the step"),
+    ],
+)
 def test_heun_mistakes_are_named(variant, message):
     v = ex.check_heun_step(lambda *a: heun_step(*a, variant=variant), verbose=False)
     assert not v and message in problems(v)
@@ -401,6 +418,7 @@ def test_heun_reference_step_is_second_order():
 
 # ---------------------------------------------------------------- ex-ch2-moments
 
+
 def test_matched_gaussian_right_answers_pass_with_either_normalisation():
     def by_loops(x):  # the definitions, written out
         n, d = x.shape
@@ -413,20 +431,24 @@ def test_matched_gaussian_right_answers_pass_with_either_normalisation():
     assert ex.check_matched_gaussian(lambda x: (x.mean(0), np.cov(x.T)), verbose=False)
 
 
-@pytest.mark.parametrize("answer, message", [
-    (lambda x: (x.mean(0), x.T @ x / len(x)), "did not subtract the mean"),
-    (lambda x: (x.mean(0), np.cov(x)), "covariance between samples"),
-    (lambda x: (x.mean(1), np.cov(x.T)), "average over the samples"),
-    (lambda x: (x.mean(0), np.diag(x.var(0, ddof=1))), "keeps the correlations"),
-    (lambda x: (x.mean(0), np.diag(x.std(0, ddof=1))), "standard deviations"),
-    (lambda x: np.cov(x.T), "two things"),
-])
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (lambda x: (x.mean(0), x.T @ x / len(x)), "did not subtract the mean"),
+        (lambda x: (x.mean(0), np.cov(x)), "covariance between samples"),
+        (lambda x: (x.mean(1), np.cov(x.T)), "average over the samples"),
+        (lambda x: (x.mean(0), np.diag(x.var(0, ddof=1))), "keeps the correlations"),
+        (lambda x: (x.mean(0), np.diag(x.std(0, ddof=1))), "standard deviations"),
+        (lambda x: np.cov(x.T), "two things"),
+    ],
+)
 def test_matched_gaussian_mistakes_are_named(answer, message):
     v = ex.check_matched_gaussian(answer, verbose=False)
     assert not v and message in problems(v)
 
 
 # ---------------------------------------------------------------- ex-ch4-init
+
 
 def init_variance(q, sigma_min, sigma_max):
     return sigma_max**2 * (sigma_min / sigma_max) ** (2 * (1 - q))
@@ -437,13 +459,16 @@ def test_init_variance_correct_passes():
     assert v, problems(v)
 
 
-@pytest.mark.parametrize("answer, message", [
-    (lambda q, sigma_min, sigma_max: sigma_max**2 * (sigma_min / sigma_max) ** (2 * q), "exponent is 2q"),
-    (lambda q, sigma_min, sigma_max: sigma_max**2 * (sigma_min / sigma_max) ** (1 - q), "factor 2"),
-    (lambda q, sigma_min, sigma_max: (sigma_min / sigma_max) ** (2 * (1 - q)), "sigma_max^2 is missing"),
-    (lambda q, sigma_min, sigma_max: 0 * q + sigma_min**2, "depends on the initial weight"),
-    (lambda q, sigma_min, sigma_max: 2 * init_variance(q, sigma_min, sigma_max), "q = 1"),
-])
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (lambda q, sigma_min, sigma_max: sigma_max**2 * (sigma_min / sigma_max) ** (2 * q), "exponent is 2q"),
+        (lambda q, sigma_min, sigma_max: sigma_max**2 * (sigma_min / sigma_max) ** (1 - q), "factor 2"),
+        (lambda q, sigma_min, sigma_max: (sigma_min / sigma_max) ** (2 * (1 - q)), "sigma_max^2 is missing"),
+        (lambda q, sigma_min, sigma_max: 0 * q + sigma_min**2, "depends on the initial weight"),
+        (lambda q, sigma_min, sigma_max: 2 * init_variance(q, sigma_min, sigma_max), "q = 1"),
+    ],
+)
 def test_init_variance_mistakes_are_named(answer, message):
     v = ex.check_generated_variance_at_init(answer, verbose=False)
     assert not v and message in problems(v)
@@ -461,6 +486,7 @@ def test_init_variance_reference_matches_quadrature_of_lemma_4_1():
 
 
 # ---------------------------------------------------------------- ex-ch5-exponent
+
 
 def exponent(times, traj, lam, *, up_only=False, keep_nan=False, mean="geometric", regress="tau", log=np.log):
     ts = []
@@ -480,10 +506,16 @@ def test_exponent_correct_passes():
     assert v, problems(v)
 
 
-@pytest.mark.parametrize("kw, message", [
-    (dict(up_only=True), "fall"), (dict(keep_nan=True), "never crosses"), (dict(mean="arith"), "arithmetic"),
-    (dict(regress="lam"), "1/alpha"), (dict(log=np.log10), "different bases"),
-])
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        (dict(up_only=True), "fall"),
+        (dict(keep_nan=True), "never crosses"),
+        (dict(mean="arith"), "arithmetic"),
+        (dict(regress="lam"), "1/alpha"),
+        (dict(log=np.log10), "different bases"),
+    ],
+)
 def test_exponent_mistakes_are_named(kw, message):
     v = ex.check_emergence_exponent(lambda *a: exponent(*a, **kw), verbose=False)
     assert not v and message in problems(v)
@@ -504,11 +536,13 @@ def test_exponent_problem_has_the_exponent_it_was_built_with():
     assert np.isnan(res.tau_star[-1]) and np.all(np.isfinite(res.tau_star[:-1]))
     assert abs(theory.fit_power_law(lam, res.tau_star, n_boot=10).alpha - 0.8) < 0.01
     times, traj, lam = ex._exponent_problem(0.5)
-    assert abs(theory.fit_power_law(lam, theory.emergence_time(times, traj, lam).tau_star, n_boot=10).alpha
-               - 0.5) < 0.01
+    assert (
+        abs(theory.fit_power_law(lam, theory.emergence_time(times, traj, lam).tau_star, n_boot=10).alpha - 0.5) < 0.01
+    )
 
 
 # ---------------------------------------------------------------- ex-ch7-patch-cov
+
 
 def patch_cov(x, P, *, wrap=True, order="C", center=False, average=True):
     if center:
@@ -532,10 +566,15 @@ def test_patch_covariance_correct_passes():
     assert v, problems(v)
 
 
-@pytest.mark.parametrize("kw, message", [
-    (dict(wrap=False), "wrapping around"), (dict(order="F"), "row by row"), (dict(center=True), "subtracted the mean"),
-    (dict(average=False), "instead of averaging over them"),
-])
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        (dict(wrap=False), "wrapping around"),
+        (dict(order="F"), "row by row"),
+        (dict(center=True), "subtracted the mean"),
+        (dict(average=False), "instead of averaging over them"),
+    ],
+)
 def test_patch_covariance_mistakes_are_named(kw, message):
     v = ex.check_patch_covariance(lambda x, P: patch_cov(x, P, **kw), verbose=False)
     assert not v and message in problems(v)
@@ -543,18 +582,23 @@ def test_patch_covariance_mistakes_are_named(kw, message):
 
 # ---------------------------------------------------------------- ex-ch8-init
 
+
 def test_preconditioned_initial_weight_correct_passes():
-    assert ex.check_preconditioned_initial_weight(lambda s, sigma_data: sigma_data**2 / (s**2 + sigma_data**2),
-                                                  verbose=False)
+    assert ex.check_preconditioned_initial_weight(
+        lambda s, sigma_data: sigma_data**2 / (s**2 + sigma_data**2), verbose=False
+    )
 
 
-@pytest.mark.parametrize("answer, message", [
-    (lambda s, sigma_data: s**2 / (s**2 + sigma_data**2), "1 - c_skip"),
-    (lambda s, sigma_data: s * sigma_data / np.sqrt(s**2 + sigma_data**2), "c_out"),
-    (lambda s, sigma_data: 1 / np.sqrt(s**2 + sigma_data**2), "c_in"),
-    (lambda s, sigma_data: sigma_data / (s + sigma_data), "squares are missing"),
-    (lambda s, sigma_data: 0 * s, "plain one-layer start"),
-])
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (lambda s, sigma_data: s**2 / (s**2 + sigma_data**2), "1 - c_skip"),
+        (lambda s, sigma_data: s * sigma_data / np.sqrt(s**2 + sigma_data**2), "c_out"),
+        (lambda s, sigma_data: 1 / np.sqrt(s**2 + sigma_data**2), "c_in"),
+        (lambda s, sigma_data: sigma_data / (s + sigma_data), "squares are missing"),
+        (lambda s, sigma_data: 0 * s, "plain one-layer start"),
+    ],
+)
 def test_preconditioned_initial_weight_mistakes_are_named(answer, message):
     v = ex.check_preconditioned_initial_weight(answer, verbose=False)
     assert not v and message in problems(v)
@@ -573,6 +617,7 @@ def test_c_skip_minimises_the_training_target_variance():
 
 # ---------------------------------------------------------------- ex-ch9-chi-check
 
+
 def chi(x, U, *, center=True, rotate="UT", square=True, root=False):
     C = np.cov(x, rowvar=False) if center else x.T @ x / len(x)
     M = {"UT": U.T @ C @ U, "U": U @ C @ U.T, "none": C}[rotate]
@@ -585,10 +630,16 @@ def test_alignment_correct_passes():
     assert v, problems(v)
 
 
-@pytest.mark.parametrize("kw, message", [
-    (dict(center=False), "did not centre"), (dict(rotate="none"), "pixel space"), (dict(rotate="U"), "COLUMNS"),
-    (dict(square=False), "squares are missing"), (dict(root=True), "square root"),
-])
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        (dict(center=False), "did not centre"),
+        (dict(rotate="none"), "pixel space"),
+        (dict(rotate="U"), "COLUMNS"),
+        (dict(square=False), "squares are missing"),
+        (dict(root=True), "square root"),
+    ],
+)
 def test_alignment_mistakes_are_named(kw, message):
     v = ex.check_alignment_score(lambda x, U: chi(x, U, **kw), verbose=False)
     assert not v and message in problems(v)
@@ -606,6 +657,7 @@ def test_alignment_brute_force_agrees_with_the_package_measurement():
 
 # ---------------------------------------------------------------- ex-ch10-null
 
+
 def precond_weight(lam, sigma, tau, eta, *, density=True, scale=True, start=True):
     K = lam / (lam + sigma**2)
     c_skip = 0.25 / (sigma**2 + 0.25)
@@ -619,11 +671,15 @@ def test_preconditioned_weight_correct_passes():
     assert v, problems(v)
 
 
-@pytest.mark.parametrize("kw, message", [
-    (dict(density=False, scale=False, start=False), "plain one-layer weight"),
-    (dict(density=False, scale=False), "start c_skip is right"), (dict(density=False), "density p(sigma)"),
-    (dict(scale=False), "1/(sigma^2 + sigma_d^2) is missing"),
-])
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        (dict(density=False, scale=False, start=False), "plain one-layer weight"),
+        (dict(density=False, scale=False), "start c_skip is right"),
+        (dict(density=False), "density p(sigma)"),
+        (dict(scale=False), "1/(sigma^2 + sigma_d^2) is missing"),
+    ],
+)
 def test_preconditioned_weight_mistakes_are_named(kw, message):
     v = ex.check_preconditioned_weight(lambda *a, eta: precond_weight(*a, eta, **kw), verbose=False)
     assert not v and message in problems(v)
@@ -656,21 +712,21 @@ def test_preconditioned_weight_reference_solves_gradient_flow_on_the_inner_weigh
 # ---------------------------------------------------------------- every checker: NaN, inf and wrong types are wrong
 
 NEW_AND_OLD = {
-    "check_euler_sampler": lambda bad: (lambda denoiser, x, sigmas: bad(x)),
-    "check_heun_step": lambda bad: (lambda denoiser, x, s, sn: bad(x)),
-    "check_matched_gaussian": lambda bad: (lambda x: (bad(x[0]), bad(x.T @ x))),
-    "check_one_layer_weight": lambda bad: (lambda lam, sigma, tau, eta, q: bad(lam * sigma * tau)),
-    "check_two_layer_weight": lambda bad: (lambda lam, sigma, tau, eta, q: bad(lam * sigma * tau)),
-    "check_generated_variance_converged": lambda bad: (lambda lam, sigma_min, sigma_max: bad(lam)),
-    "check_generated_variance": lambda bad: (lambda lam, tau, eta, q, sigma_min, sigma_max: bad(lam * tau)),
-    "check_generated_variance_at_init": lambda bad: (lambda q, sigma_min, sigma_max: bad(q)),
-    "check_emergence_time": lambda bad: (lambda times, values, target: bad(1.0)),
-    "check_emergence_exponent": lambda bad: (lambda times, traj, lam: bad(1.0)),
-    "check_patch_covariance": lambda bad: (lambda x, P: bad(np.ones((P * P, P * P)))),
-    "check_preconditioned_initial_weight": lambda bad: (lambda s, sigma_data: bad(s)),
-    "check_alignment_score": lambda bad: (lambda x, U: bad(0.5)),
-    "check_preconditioned_weight": lambda bad: (lambda lam, sigma, tau, eta: bad(lam * sigma * tau)),
-    "check_shared_weight_rate": lambda bad: (lambda lam, eta: bad(lam)),
+    "check_euler_sampler": lambda bad: lambda denoiser, x, sigmas: bad(x),
+    "check_heun_step": lambda bad: lambda denoiser, x, s, sn: bad(x),
+    "check_matched_gaussian": lambda bad: lambda x: (bad(x[0]), bad(x.T @ x)),
+    "check_one_layer_weight": lambda bad: lambda lam, sigma, tau, eta, q: bad(lam * sigma * tau),
+    "check_two_layer_weight": lambda bad: lambda lam, sigma, tau, eta, q: bad(lam * sigma * tau),
+    "check_generated_variance_converged": lambda bad: lambda lam, sigma_min, sigma_max: bad(lam),
+    "check_generated_variance": lambda bad: lambda lam, tau, eta, q, sigma_min, sigma_max: bad(lam * tau),
+    "check_generated_variance_at_init": lambda bad: lambda q, sigma_min, sigma_max: bad(q),
+    "check_emergence_time": lambda bad: lambda times, values, target: bad(1.0),
+    "check_emergence_exponent": lambda bad: lambda times, traj, lam: bad(1.0),
+    "check_patch_covariance": lambda bad: lambda x, P: bad(np.ones((P * P, P * P))),
+    "check_preconditioned_initial_weight": lambda bad: lambda s, sigma_data: bad(s),
+    "check_alignment_score": lambda bad: lambda x, U: bad(0.5),
+    "check_preconditioned_weight": lambda bad: lambda lam, sigma, tau, eta: bad(lam * sigma * tau),
+    "check_shared_weight_rate": lambda bad: lambda lam, eta: bad(lam),
 }
 
 BAD = {
@@ -737,7 +793,7 @@ WEIRD = {
     "masked": lambda *a, **k: np.ma.masked,
     "None inside": lambda *a, **k: [None, 1.0],
     "an object": lambda *a, **k: object(),
-    "a function": lambda *a, **k: (lambda: 1),
+    "a function": lambda *a, **k: lambda: 1,
     "bytes": lambda *a, **k: b"1.0",
     "huge": lambda *a, **k: 1e308,
     "its first argument": lambda *a, **k: a[0] if a else 0,
@@ -767,25 +823,37 @@ RIGHT_AND_WRONG = {  # checker -> (a test where a right answer passes, a test wh
     "check_loss_floor": ("test_loss_floor_correct_answer_passes", "test_loss_floor_noisy_input_is_explained"),
     "check_euler_sampler": ("test_euler_correct_sampler_passes", "test_euler_heun_is_recognised"),
     "check_heun_step": ("test_heun_correct_passes", "test_heun_mistakes_are_named"),
-    "check_matched_gaussian": ("test_matched_gaussian_right_answers_pass_with_either_normalisation",
-                               "test_matched_gaussian_mistakes_are_named"),
+    "check_matched_gaussian": (
+        "test_matched_gaussian_right_answers_pass_with_either_normalisation",
+        "test_matched_gaussian_mistakes_are_named",
+    ),
     "check_one_layer_weight": ("test_one_layer_correct_passes_keyword_only_too", "test_one_layer_missing_factor_two"),
     "check_generated_variance_at_init": ("test_init_variance_correct_passes", "test_init_variance_mistakes_are_named"),
-    "check_generated_variance_converged": ("test_converged_variance_correct_passes",
-                                           "test_converged_variance_mistakes_are_explained"),
-    "check_generated_variance": ("test_generated_variance_quadrature_answer_passes",
-                                 "test_generated_variance_wrong_sign_is_explained"),
+    "check_generated_variance_converged": (
+        "test_converged_variance_correct_passes",
+        "test_converged_variance_mistakes_are_explained",
+    ),
+    "check_generated_variance": (
+        "test_generated_variance_quadrature_answer_passes",
+        "test_generated_variance_wrong_sign_is_explained",
+    ),
     "check_emergence_time": ("test_emergence_correct_passes", "test_emergence_arithmetic_mean_is_named"),
     "check_emergence_exponent": ("test_exponent_correct_passes", "test_exponent_mistakes_are_named"),
     "check_two_layer_weight": ("test_two_layer_correct_passes", "test_two_layer_balanced_rate_is_named"),
     "check_patch_covariance": ("test_patch_covariance_correct_passes", "test_patch_covariance_mistakes_are_named"),
-    "check_preconditioned_initial_weight": ("test_preconditioned_initial_weight_correct_passes",
-                                            "test_preconditioned_initial_weight_mistakes_are_named"),
+    "check_preconditioned_initial_weight": (
+        "test_preconditioned_initial_weight_correct_passes",
+        "test_preconditioned_initial_weight_mistakes_are_named",
+    ),
     "check_alignment_score": ("test_alignment_correct_passes", "test_alignment_mistakes_are_named"),
-    "check_preconditioned_weight": ("test_preconditioned_weight_correct_passes",
-                                    "test_preconditioned_weight_mistakes_are_named"),
-    "check_shared_weight_rate": ("test_shared_weight_rate_correct_passes",
-                                 "test_shared_weight_rate_mistakes_are_named"),
+    "check_preconditioned_weight": (
+        "test_preconditioned_weight_correct_passes",
+        "test_preconditioned_weight_mistakes_are_named",
+    ),
+    "check_shared_weight_rate": (
+        "test_shared_weight_rate_correct_passes",
+        "test_shared_weight_rate_mistakes_are_named",
+    ),
 }
 
 
@@ -810,7 +878,7 @@ def test_every_chapter_ends_with_an_autograded_exercise(number):
 
     (md,) = root.glob(f"chapters/{number:02d}_*.md")
     text = md.read_text(encoding="utf-8")
-    last = text[text.rindex("```{exercise}"):]
+    last = text[text.rindex("```{exercise}") :]
     gated = re.search(r"````\{solution-start\} (\S+)\n:class: dropdown\n````\n(.*?)````\{solution-end\}", last, re.S)
     assert gated, f"{md.name}: the last exercise has no folded gated solution"
     label = re.search(r":label: (\S+)", last).group(1)
@@ -824,6 +892,7 @@ def test_every_chapter_ends_with_an_autograded_exercise(number):
 
 # ---------------------------------------------------------------- ex-ch12-rate
 
+
 def shared_rate(lam, eta):
     """The package's rate (Gauss-Hermite in ln sigma); the checker's reference is adaptive quadrature."""
     from spectral_bias import theory
@@ -836,12 +905,15 @@ def test_shared_weight_rate_correct_passes():
     assert v, problems(v)
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (lambda lam, eta: 0.5 * shared_rate(lam, eta), "factor 2 is missing"),
-    (lambda lam, eta: shared_rate(lam, eta) - shared_rate(0.0 * lam, eta), "sigma^2 term is missing"),
-    (lambda lam, eta: 2 * eta * (lam + np.exp(-2.4)) / (np.exp(-2.4) + 0.25), "per-sigma rate"),
-    (lambda lam, eta: 1.01 * shared_rate(lam, eta), "expected"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (lambda lam, eta: 0.5 * shared_rate(lam, eta), "factor 2 is missing"),
+        (lambda lam, eta: shared_rate(lam, eta) - shared_rate(0.0 * lam, eta), "sigma^2 term is missing"),
+        (lambda lam, eta: 2 * eta * (lam + np.exp(-2.4)) / (np.exp(-2.4) + 0.25), "per-sigma rate"),
+        (lambda lam, eta: 1.01 * shared_rate(lam, eta), "expected"),
+    ],
+)
 def test_shared_weight_rate_mistakes_are_named(wrong, message):
     v = ex.check_shared_weight_rate(wrong, verbose=False)
     assert not v and message in problems(v)

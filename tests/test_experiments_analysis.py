@@ -1,14 +1,19 @@
 """The linear null models of experiments.analysis, checked against the networks' own machinery: an EDM-wrapped
 torch module whose per-mode weight is the linear model's, sampled with nets.heun_sample on the run's schedule,
 must generate the baseline's variances (same preconditioning, same sampler, same end point)."""
+
 import numpy as np
 import pytest
 import torch
 
 from spectral_bias import theory
 from spectral_bias.experiments import load_config
-from spectral_bias.experiments.analysis import baseline_analyses, crossing_summary, emergence_analysis, \
-    linear_theory_analysis
+from spectral_bias.experiments.analysis import (
+    baseline_analyses,
+    crossing_summary,
+    emergence_analysis,
+    linear_theory_analysis,
+)
 from spectral_bias.nets import EDMPrecond, edm_sigma_steps, heun_sample
 
 
@@ -30,10 +35,19 @@ class LinearBackbone(torch.nn.Module):
 def test_edm_baseline_is_what_the_runs_sampler_generates(preset):
     cfg = load_config(preset)
     lam = np.geomspace(3.0, 1e-3, 6)
-    base = linear_theory_analysis(lam, model="edm-preconditioned", sigma_min=cfg.eval.sigma_min,
-                                  sigma_max=cfg.eval.sigma_max, sampler_steps=cfg.eval.sampler_steps,
-                                  rho=cfg.eval.rho, p_mean=cfg.train.P_mean, p_std=cfg.train.P_std,
-                                  sigma_data=cfg.model.sigma_data, rel_floor=0.0, n_times=20)
+    base = linear_theory_analysis(
+        lam,
+        model="edm-preconditioned",
+        sigma_min=cfg.eval.sigma_min,
+        sigma_max=cfg.eval.sigma_max,
+        sampler_steps=cfg.eval.sampler_steps,
+        rho=cfg.eval.rho,
+        p_mean=cfg.train.P_mean,
+        p_std=cfg.train.P_std,
+        sigma_data=cfg.model.sigma_data,
+        rel_floor=0.0,
+        n_times=20,
+    )
     sig = edm_sigma_steps(cfg.eval.sampler_steps, cfg.eval.sigma_min, cfg.eval.sigma_max, cfg.eval.rho)
     for i in (0, 8, 14, 20):  # τ = 0 (the untrained, c_skip-only denoiser) and three training times
         model = EDMPrecond(LinearBackbone(lam, base["times"][i]), cfg.model.sigma_data).double()
@@ -45,8 +59,9 @@ def test_edm_baseline_is_what_the_runs_sampler_generates(preset):
 def test_one_layer_baseline_is_prop_4_2_and_recovers_alpha_one():
     lam = np.geomspace(10, 1e-3, 30)
     b = linear_theory_analysis(lam, model="one-layer", q=0.1, rel_floor=0.0)
-    np.testing.assert_allclose(b["gen_var"], theory.one_layer_generated_variance(
-        lam[None, :], b["times"][:, None], eta=1.0, q=0.1), rtol=1e-12)
+    np.testing.assert_allclose(
+        b["gen_var"], theory.one_layer_generated_variance(lam[None, :], b["times"][:, None], eta=1.0, q=0.1), rtol=1e-12
+    )
     # Chapter 5: at Q = 0.1 every mode grows and the geometric criterion reads α ≈ 1 (0.98 … 1.02 there)
     f = b["geometric"]["fits"]["gray-zone"]["increasing"]
     assert 0.95 < f["alpha"] < 1.06 and b["geometric"]["fits"]["gray-zone"]["decreasing"] is None
@@ -59,8 +74,9 @@ def test_baselines_use_the_runs_protocol():
     b = baseline_analyses(lam, cfg)
     assert set(b) == {"edm-preconditioned", "one-layer"}
     sig = theory.edm_sigma_schedule(7, append_zero=True)
-    ref = theory.heun_generated_variance(theory.preconditioned_weight, lam[None, :], b["edm-preconditioned"]["times"][:, None],
-                                         sig, p_mean=0.5)
+    ref = theory.heun_generated_variance(
+        theory.preconditioned_weight, lam[None, :], b["edm-preconditioned"]["times"][:, None], sig, p_mean=0.5
+    )
     np.testing.assert_allclose(b["edm-preconditioned"]["gen_var"], ref, rtol=1e-12)
     with pytest.raises(ValueError, match="model must be one of"):
         linear_theory_analysis(lam, model="two-layer")
@@ -80,6 +96,7 @@ def test_crossing_summary_counts_censored_modes():
 
 def test_conv_theory_analysis_measures_the_circulant_model_in_the_given_basis():
     from spectral_bias.experiments.analysis import conv_theory_analysis
+
     rng = np.random.default_rng(0)
     x = rng.standard_normal((300, 1, 4, 4)).cumsum(2)
     cfg = load_config("mid-patches-cnn-narrow").to_dict()
@@ -88,8 +105,9 @@ def test_conv_theory_analysis_measures_the_circulant_model_in_the_given_basis():
     lam_f = theory.fourier_variances_from_samples(x[:, 0])
     sig = theory.edm_sigma_schedule(cfg["eval"]["sampler_steps"], append_zero=True)
     t = out["circulant"]["times"]
-    gv_f = theory.heun_generated_variance(theory.preconditioned_weight, lam_f.ravel()[None, :], t[:, None], sig,
-                                          eta=16.0)
+    gv_f = theory.heun_generated_variance(
+        theory.preconditioned_weight, lam_f.ravel()[None, :], t[:, None], sig, eta=16.0
+    )
     # along a pixel e_i, |F^* e_i|^2 = 1/N at every frequency: the pixel variance is the mean Fourier variance
     np.testing.assert_allclose(out["circulant"]["gen_var"], np.repeat(gv_f.mean(1)[:, None], 16, 1), rtol=1e-10)
     assert set(out) == {"patch3", "circulant"} and "own_limit" in out["patch3"]
@@ -100,12 +118,18 @@ def test_conv_theory_analysis_measures_the_circulant_model_in_the_given_basis():
 def test_committed_runs_and_read_only_analysis(tmp_path):
     from spectral_bias.experiments import config_from_dict, run_experiment
     from spectral_bias.experiments.analysis import analyze_run, committed_runs
-    cfg = config_from_dict({"name": "t", "threads": 1, "device": "cpu",
-                            "data": {"name": "gaussian", "dim": 4, "n_train": 64},
-                            "model": {"kind": "mlp", "nlayers": 1, "nhidden": 8, "time_embed_dim": 4},
-                            "train": {"steps": 4, "batch_size": 8},
-                            "eval": {"n_snapshots": 3, "n_samples": 8, "sampler_steps": 3, "n_show": 0,
-                                     "n_show_snapshots": 0}})
+
+    cfg = config_from_dict(
+        {
+            "name": "t",
+            "threads": 1,
+            "device": "cpu",
+            "data": {"name": "gaussian", "dim": 4, "n_train": 64},
+            "model": {"kind": "mlp", "nlayers": 1, "nhidden": 8, "time_embed_dim": 4},
+            "train": {"steps": 4, "batch_size": 8},
+            "eval": {"n_snapshots": 3, "n_samples": 8, "sampler_steps": 3, "n_show": 0, "n_show_snapshots": 0},
+        }
+    )
     for seed in (2, 0):
         run_experiment(cfg, tmp_path / "results" / "t" / f"seed{seed}", progress=False)
     (tmp_path / "results" / "t" / "seedx").mkdir()

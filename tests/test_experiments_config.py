@@ -1,21 +1,38 @@
 """Configs and presets: every preset validates; bad values and unknown names give ValueErrors naming the field."""
+
 import json
 
 import pytest
 
 from spectral_bias.experiments import config_from_dict, list_presets, load_config
 
-TINY = {"name": "tiny", "data": {"name": "gaussian", "dim": 4, "n_train": 64},
-        "model": {"kind": "mlp", "nlayers": 1, "nhidden": 8, "time_embed_dim": 4},
-        "train": {"steps": 5, "batch_size": 8}, "eval": {"n_snapshots": 3, "n_samples": 8, "sampler_steps": 3}}
+TINY = {
+    "name": "tiny",
+    "data": {"name": "gaussian", "dim": 4, "n_train": 64},
+    "model": {"kind": "mlp", "nlayers": 1, "nhidden": 8, "time_embed_dim": 4},
+    "train": {"steps": 5, "batch_size": 8},
+    "eval": {"n_snapshots": 3, "n_samples": 8, "sampler_steps": 3},
+}
 
 
 def test_presets_exist_and_validate():
     names = list_presets()
-    for required in ("cpu-gaussian-mlp", "cpu-mnist-mlp", "cpu-patches-mlp", "cpu-patches-cnn-narrow",
-                     "cpu-patches-cnn-wide", "paper-gaussian128-mlp", "paper-gaussian256-mlp", "paper-gaussian512-mlp", "paper-mnist-mlp",
-                     "paper-patches-mlp", "paper-fashion-mnist-mlp", "paper-mnist32-cnn", "paper-patches-cnn-wide",
-                     "paper-patches-cnn-narrow"):
+    for required in (
+        "cpu-gaussian-mlp",
+        "cpu-mnist-mlp",
+        "cpu-patches-mlp",
+        "cpu-patches-cnn-narrow",
+        "cpu-patches-cnn-wide",
+        "paper-gaussian128-mlp",
+        "paper-gaussian256-mlp",
+        "paper-gaussian512-mlp",
+        "paper-mnist-mlp",
+        "paper-patches-mlp",
+        "paper-fashion-mnist-mlp",
+        "paper-mnist32-cnn",
+        "paper-patches-cnn-wide",
+        "paper-patches-cnn-narrow",
+    ):
         assert required in names
     for n in names:
         cfg = load_config(n)
@@ -32,7 +49,10 @@ def test_paper_presets_carry_paper_hyperparameters_and_notes():
     assert "2048" in m.note and "256" in m.note and "40" in m.note and "32x32" in m.note
     c = load_config("paper-mnist32-cnn")
     assert (c.model.base_channels, c.model.channel_mult, c.train.batch_size) == (16, [1, 2, 3, 4], 2048)
-    assert load_config("paper-patches-cnn-narrow").model.base_channels < load_config("paper-patches-cnn-wide").model.base_channels
+    assert (
+        load_config("paper-patches-cnn-narrow").model.base_channels
+        < load_config("paper-patches-cnn-wide").model.base_channels
+    )
 
 
 def test_overrides_and_file(tmp_path):
@@ -56,28 +76,31 @@ def _bad(path, value):
     return d
 
 
-@pytest.mark.parametrize("path,value,msg", [
-    ("train.lr", -1.0, "train.lr"),
-    ("train.lr", float("nan"), "train.lr"),
-    ("train.steps", 0, "train.steps"),
-    ("train.steps", 2.5, "train.steps"),
-    ("train.batch_size", True, "train.batch_size"),
-    ("train.P_std", 0.0, "train.P_std"),
-    ("train.optimizer", "sgd", "train.optimizer"),
-    ("data.name", "cifar10", "data.name"),
-    ("data.dim", None, "data.dim"),
-    ("data.channels", 2, "data.channels"),
-    ("model.kind", "transformer", "model.kind"),
-    ("model.time_embed_dim", 5, "model.time_embed_dim"),
-    ("model.dropout", 1.5, "model.dropout"),
-    ("model.channel_mult", [1, "a"], "model.channel_mult"),
-    ("eval.sigma_min", 100.0, "eval.sigma_min"),
-    ("eval.n_snapshots", 1, "eval.n_snapshots"),
-    ("eval.n_show", 100, "eval.n_show"),
-    ("eval.patch_size", 4, "eval.patch_size"),
-    ("device", "tpu", "device"),
-    ("bogus", 1, "bogus"),
-])
+@pytest.mark.parametrize(
+    "path,value,msg",
+    [
+        ("train.lr", -1.0, "train.lr"),
+        ("train.lr", float("nan"), "train.lr"),
+        ("train.steps", 0, "train.steps"),
+        ("train.steps", 2.5, "train.steps"),
+        ("train.batch_size", True, "train.batch_size"),
+        ("train.P_std", 0.0, "train.P_std"),
+        ("train.optimizer", "sgd", "train.optimizer"),
+        ("data.name", "cifar10", "data.name"),
+        ("data.dim", None, "data.dim"),
+        ("data.channels", 2, "data.channels"),
+        ("model.kind", "transformer", "model.kind"),
+        ("model.time_embed_dim", 5, "model.time_embed_dim"),
+        ("model.dropout", 1.5, "model.dropout"),
+        ("model.channel_mult", [1, "a"], "model.channel_mult"),
+        ("eval.sigma_min", 100.0, "eval.sigma_min"),
+        ("eval.n_snapshots", 1, "eval.n_snapshots"),
+        ("eval.n_show", 100, "eval.n_show"),
+        ("eval.patch_size", 4, "eval.patch_size"),
+        ("device", "tpu", "device"),
+        ("bogus", 1, "bogus"),
+    ],
+)
 def test_bad_fields_name_the_field(path, value, msg):
     with pytest.raises(ValueError, match=msg.replace(".", r"\.")):
         config_from_dict(_bad(path, value))

@@ -1,17 +1,22 @@
 """experiments.cost: FLOP counts of a preset against the count by hand from the layer sizes."""
+
 import pytest
 
 from spectral_bias.experiments import config_from_dict
 from spectral_bias.experiments.cost import run_flops
 
-CFG = {"name": "c", "data": {"name": "gaussian", "dim": 16, "n_train": 64},
-       "model": {"kind": "mlp", "nlayers": 2, "nhidden": 32, "time_embed_dim": 8},
-       "train": {"steps": 10, "batch_size": 4}, "eval": {"n_snapshots": 3, "n_samples": 5, "sampler_steps": 4, "n_show": 2}}
+CFG = {
+    "name": "c",
+    "data": {"name": "gaussian", "dim": 16, "n_train": 64},
+    "model": {"kind": "mlp", "nlayers": 2, "nhidden": 32, "time_embed_dim": 8},
+    "train": {"steps": 10, "batch_size": 4},
+    "eval": {"n_snapshots": 3, "n_samples": 5, "sampler_steps": 4, "n_show": 2},
+}
 
 
 def test_mlp_flops_match_the_layer_count():
     f = run_flops(config_from_dict(CFG))
-    d, h, e, L = 16, 32, 8, 2
+    d, h, e = 16, 32, 8  # data dim, hidden width, embedding width; 2 blocks
     # per sample, forward: embedding Linear(e, e); per block lin1 (in x h), FiLM Linear(e, 2h), lin2 (h x h),
     # skip Linear(d, h) in the first block (widths differ); final Linear(h, d). 2 FLOPs per multiply-add.
     emb = e * e + 2 * (e * 2 * h)  # the noise embedding and FiLM maps: once per batch when sampling

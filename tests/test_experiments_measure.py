@@ -1,10 +1,17 @@
 """Streaming spectral measurement against a brute-force covariance; patches against torch.unfold; data."""
+
 import numpy as np
 import pytest
 import torch
 
-from spectral_bias.experiments import (SpectralAccumulator, empirical_spectrum, extract_patches, measure_samples,
-                                       rotated_gaussian, snapshot_steps)
+from spectral_bias.experiments import (
+    SpectralAccumulator,
+    empirical_spectrum,
+    extract_patches,
+    measure_samples,
+    rotated_gaussian,
+    snapshot_steps,
+)
 
 
 def _brute(x, U, mu):

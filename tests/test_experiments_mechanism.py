@@ -1,5 +1,6 @@
 """experiments.mechanism: the local-filter fit recovers a denoiser that is a local linear filter, and saved
 snapshots reload into the same model (weights-only files)."""
+
 import numpy as np
 import pytest
 import torch
@@ -39,13 +40,24 @@ def test_a_local_linear_denoiser_is_explained_exactly_by_its_filter_size():
 
 
 def test_saved_snapshots_reload_and_grid(tmp_path):
-    cfg = config_from_dict({"name": "t", "threads": 1, "device": "cpu",
-                            "data": {"name": "mnist-1k", "n_train": 64, "resolution": 8},
-                            "model": {"kind": "cnn", "base_channels": 4, "channel_mult": [1, 2],
-                                      "time_embed_dim": 8},
-                            "train": {"steps": 3, "batch_size": 8},
-                            "eval": {"n_snapshots": 3, "n_samples": 8, "sampler_steps": 3, "n_show": 2,
-                                     "n_show_snapshots": 2, "save_weights": True}})
+    cfg = config_from_dict(
+        {
+            "name": "t",
+            "threads": 1,
+            "device": "cpu",
+            "data": {"name": "mnist-1k", "n_train": 64, "resolution": 8},
+            "model": {"kind": "cnn", "base_channels": 4, "channel_mult": [1, 2], "time_embed_dim": 8},
+            "train": {"steps": 3, "batch_size": 8},
+            "eval": {
+                "n_snapshots": 3,
+                "n_samples": 8,
+                "sampler_steps": 3,
+                "n_show": 2,
+                "n_show_snapshots": 2,
+                "save_weights": True,
+            },
+        }
+    )
     run_experiment(cfg, tmp_path, progress=False)
     assert saved_steps(tmp_path) == [0, 3]
     model, _ = load_snapshot_model(tmp_path, 3)

@@ -1,4 +1,5 @@
 """End-to-end: training + measurement, bit-identical resume, the command line (subprocess), analysis."""
+
 import json
 import os
 import subprocess
@@ -11,12 +12,21 @@ import pytest
 from spectral_bias.experiments import analyze_run, config_from_dict, load_results, run_experiment
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
-TINY = {"name": "tiny", "threads": 1,
-        "data": {"name": "gaussian", "dim": 6, "n_train": 256},
-        "model": {"kind": "mlp", "nlayers": 2, "nhidden": 16, "time_embed_dim": 8, "dropout": 0.1},
-        "train": {"steps": 40, "batch_size": 32, "lr": 3e-3, "checkpoint_every": 7},
-        "eval": {"n_snapshots": 8, "n_samples": 64, "sampler_steps": 4, "batch_size": 40, "n_show": 3,
-                 "n_show_snapshots": 3}}
+TINY = {
+    "name": "tiny",
+    "threads": 1,
+    "data": {"name": "gaussian", "dim": 6, "n_train": 256},
+    "model": {"kind": "mlp", "nlayers": 2, "nhidden": 16, "time_embed_dim": 8, "dropout": 0.1},
+    "train": {"steps": 40, "batch_size": 32, "lr": 3e-3, "checkpoint_every": 7},
+    "eval": {
+        "n_snapshots": 8,
+        "n_samples": 64,
+        "sampler_steps": 4,
+        "batch_size": 40,
+        "n_show": 3,
+        "n_show_snapshots": 3,
+    },
+}
 
 
 def _arrays_equal(a, b):
@@ -64,14 +74,24 @@ def test_run_outputs_and_measurement_consistency(tmp_path, full_run):
 def test_analysis_recovers_inverse_variance_law_from_synthetic_trajectories(tmp_path, full_run):
     # write a fake run whose trajectories follow the linear theory with τ* ∝ 1/λ, and check the fitted α ≈ 1
     from spectral_bias import theory
+
     full_dir, res = full_run
     (tmp_path / "results.json").write_text((full_dir / "results.json").read_text())
     lam = np.geomspace(3.0, 0.03, 6)
     times = np.concatenate([[0.0], np.geomspace(1e-3, 1e3, 60)])
     gv = np.stack([theory.one_layer_generated_variance(lam, t, eta=1.0, q=0.1) for t in times])
-    np.savez(tmp_path / "results.npz", **{**{k: v for k, v in res.items() if k != "info"},
-                                          "times": times, "steps": np.arange(61), "gen_var": gv,
-                                          "eigenvalues": lam, "chi": np.ones(61), "mean_err": np.zeros(61)})
+    np.savez(
+        tmp_path / "results.npz",
+        **{
+            **{k: v for k, v in res.items() if k != "info"},
+            "times": times,
+            "steps": np.arange(61),
+            "gen_var": gv,
+            "eigenvalues": lam,
+            "chi": np.ones(61),
+            "mean_err": np.zeros(61),
+        },
+    )
     s = analyze_run(tmp_path)["summary"]
     f = s["fits"]["geometric"]["gray-zone"]["increasing"]
     assert f["n"] == 6 and 0.8 < f["alpha"] < 1.2  # theory.md §3.5: α ≈ 1 up to log corrections
@@ -79,19 +99,27 @@ def test_analysis_recovers_inverse_variance_law_from_synthetic_trajectories(tmp_
     # both null models, with the same fits (criteria x rules x branches) as the run itself
     assert set(s["baselines"]) == {"edm-preconditioned", "one-layer"}
     for b in s["baselines"].values():
-        assert {c: {r: set(v) for r, v in rules.items()} for c, rules in b.items()} == \
-            {c: {r: set(v) for r, v in rules.items()} for c, rules in s["fits"].items()}
+        assert {c: {r: set(v) for r, v in rules.items()} for c, rules in b.items()} == {
+            c: {r: set(v) for r, v in rules.items()} for c, rules in s["fits"].items()
+        }
     assert s["crossed"]["geometric"]["n_crossed"] == 6 and s["crossed"]["geometric"]["fraction"] == 1.0
 
 
 def _cli(*args, cwd):
     env = {**os.environ, "PYTHONPATH": SRC}
-    return subprocess.run([sys.executable, "-m", "spectral_bias.experiments", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "spectral_bias.experiments", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_cli_run_resume_analyze_list(tmp_path, full_run, capsys):
     from spectral_bias.experiments.__main__ import main
+
     cfgp = tmp_path / "tiny.json"
     cfgp.write_text(json.dumps(TINY))
     # real subprocesses: a run stopped after 20 steps, then resumed, ends identical to the uninterrupted run
@@ -114,21 +142,35 @@ def test_conv_run_measurements_match_bruteforce_on_stored_samples(tmp_path):
     # a tiny conv-UNet run on image patches; with n_show = n_samples the last snapshot's samples are stored, so
     # the streamed whole-image and patch measurements can be recomputed by brute force (np.cov in the data bases)
     from spectral_bias.experiments import empirical_spectrum, extract_patches, load_training_data
-    cfg = config_from_dict({
-        "name": "tiny-cnn", "threads": 1,
-        "data": {"name": "patches", "n_train": 64, "resolution": 8},
-        "model": {"kind": "cnn", "base_channels": 4, "channel_mult": [1, 2], "time_embed_dim": 8},
-        "train": {"steps": 3, "batch_size": 8, "lr": 1e-3},
-        "eval": {"n_snapshots": 3, "n_samples": 24, "sampler_steps": 3, "batch_size": 10, "n_show": 24,
-                 "n_show_snapshots": 2, "patch_size": 4, "patch_stride": 2}})
+
+    cfg = config_from_dict(
+        {
+            "name": "tiny-cnn",
+            "threads": 1,
+            "data": {"name": "patches", "n_train": 64, "resolution": 8},
+            "model": {"kind": "cnn", "base_channels": 4, "channel_mult": [1, 2], "time_embed_dim": 8},
+            "train": {"steps": 3, "batch_size": 8, "lr": 1e-3},
+            "eval": {
+                "n_snapshots": 3,
+                "n_samples": 24,
+                "sampler_steps": 3,
+                "batch_size": 10,
+                "n_show": 24,
+                "n_show_snapshots": 2,
+                "patch_size": 4,
+                "patch_stride": 2,
+            },
+        }
+    )
     res = run_experiment(cfg, tmp_path, progress=False)
     x, spec = load_training_data(cfg.data)
     pspec = empirical_spectrum(extract_patches(x, 4, 2))
-    S = res["show_samples"][-1].astype(np.float64)          # (24, 1, 8, 8), last snapshot
+    S = res["show_samples"][-1].astype(np.float64)  # (24, 1, 8, 8), last snapshot
     assert res["show_steps"][-1] == 3
     U = spec.eigenvectors
-    np.testing.assert_allclose(res["gen_var"][-1], np.diag(U.T @ np.cov(S.reshape(24, -1).T) @ U), rtol=1e-4,
-                               atol=1e-8)  # float32 samples
+    np.testing.assert_allclose(
+        res["gen_var"][-1], np.diag(U.T @ np.cov(S.reshape(24, -1).T) @ U), rtol=1e-4, atol=1e-8
+    )  # float32 samples
     P = extract_patches(S, 4, 2)
     V = pspec.eigenvectors
     np.testing.assert_allclose(res["patch_gen_var"][-1], np.diag(V.T @ np.cov(P.T) @ V), rtol=1e-4, atol=1e-8)

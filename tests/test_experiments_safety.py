@@ -2,6 +2,7 @@
 resume that refuses a changed config, no silent overwrite, checkpoints on SIGINT/SIGTERM and by time, kills at
 random moments then resume (bit-identical to an uninterrupted run), a NaN loss named with its step,
 ``stop_after=0``, atomic results with no temporary files left behind, and an honest progress total."""
+
 import errno
 import hashlib
 import io
@@ -23,12 +24,21 @@ from spectral_bias.experiments import train as train_mod
 from spectral_bias.experiments.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
-TINY = {"name": "tiny", "threads": 1,
-        "data": {"name": "gaussian", "dim": 5, "n_train": 128},
-        "model": {"kind": "mlp", "nlayers": 2, "nhidden": 16, "time_embed_dim": 8, "dropout": 0.1},
-        "train": {"steps": 30, "batch_size": 16, "lr": 3e-3},
-        "eval": {"n_snapshots": 6, "n_samples": 32, "sampler_steps": 3, "batch_size": 20, "n_show": 2,
-                 "n_show_snapshots": 2}}
+TINY = {
+    "name": "tiny",
+    "threads": 1,
+    "data": {"name": "gaussian", "dim": 5, "n_train": 128},
+    "model": {"kind": "mlp", "nlayers": 2, "nhidden": 16, "time_embed_dim": 8, "dropout": 0.1},
+    "train": {"steps": 30, "batch_size": 16, "lr": 3e-3},
+    "eval": {
+        "n_snapshots": 6,
+        "n_samples": 32,
+        "sampler_steps": 3,
+        "batch_size": 20,
+        "n_show": 2,
+        "n_show_snapshots": 2,
+    },
+}
 
 
 def cfg(**train):
@@ -58,6 +68,7 @@ def reference(tmp_path_factory):
 
 # --- checkpoints: plain data only, hashed, refused when tampered with ---
 
+
 def test_checkpoint_is_plain_data_and_round_trips(tmp_path, reference):
     ck = reference / "checkpoint.pt"  # written at the end even with checkpoint_every = 0 (as in the cpu-* presets)
     env = torch.load(ck, weights_only=True)  # the envelope itself loads without running code
@@ -80,6 +91,7 @@ def test_edited_checkpoint_is_refused(tmp_path, reference):
         p = env["payload"].clone()
         p[len(p) // 2] ^= 0xFF
         env["payload"] = p
+
     _rewrite(reference / "checkpoint.pt", tmp_path / "edited.pt", flip)
     with pytest.raises(CheckpointError, match="corrupted or was edited"):
         load_checkpoint(tmp_path / "edited.pt")
@@ -97,8 +109,14 @@ def test_checkpoint_with_code_is_refused_without_running_it(tmp_path, monkeypatc
     buf = io.BytesIO()
     torch.save({"step": 1, "x": _Evil()}, buf)
     raw = buf.getvalue()
-    torch.save(dict(format="spectral_bias-checkpoint/1", sha256=hashlib.sha256(raw).hexdigest(),
-                    payload=torch.frombuffer(bytearray(raw), dtype=torch.uint8)), tmp_path / "inner.pt")
+    torch.save(
+        dict(
+            format="spectral_bias-checkpoint/1",
+            sha256=hashlib.sha256(raw).hexdigest(),
+            payload=torch.frombuffer(bytearray(raw), dtype=torch.uint8),
+        ),
+        tmp_path / "inner.pt",
+    )
     with pytest.raises(CheckpointError, match="more than plain data"):
         load_checkpoint(tmp_path / "inner.pt")
     # ... and in the envelope
@@ -128,10 +146,14 @@ def test_foreign_checkpoint_is_refused(tmp_path):
 
 # --- resume and the run folder ---
 
+
 def test_resume_refuses_a_changed_config_naming_the_fields(tmp_path):
     assert run_experiment(cfg(), tmp_path, stop_after=7, progress=False) is None
-    with pytest.raises(ValueError, match=r"different config: train\.lr: 0\.003 in the checkpoint, 0\.001 now; "
-                                         r"train\.steps: 30 in the checkpoint, 40 now"):
+    with pytest.raises(
+        ValueError,
+        match=r"different config: train\.lr: 0\.003 in the checkpoint, 0\.001 now; "
+        r"train\.steps: 30 in the checkpoint, 40 now",
+    ):
         run_experiment(cfg(lr=1e-3, steps=40), tmp_path, resume=True, progress=False)
     # what only changes how it runs may change
     c = cfg()
@@ -187,6 +209,7 @@ def test_signal_writes_checkpoint_then_resume_is_identical(tmp_path, reference, 
         if n[0] == 12:
             os.kill(os.getpid(), signal.SIGTERM)  # arrives mid-step: the step completes, then the loop stops
         return real(*a, **k)
+
     monkeypatch.setattr(train_mod, "edm_loss", loss_then_sigterm)
     with pytest.raises(train_mod.RunInterrupted, match="SIGTERM received: checkpoint written at step 12") as ei:
         run_experiment(cfg(), tmp_path, progress=False)
@@ -203,6 +226,7 @@ def test_nan_loss_stops_with_its_step(tmp_path, monkeypatch):
         n[0] += 1
         loss = real(*a, **k)
         return loss * float("nan") if n[0] == 9 else loss
+
     monkeypatch.setattr(train_mod, "edm_loss", diverging)
     with pytest.raises(FloatingPointError, match=r"loss became NaN at step 8 \(train\.lr=0\.003"):
         run_experiment(cfg(), tmp_path, progress=False)
@@ -216,6 +240,7 @@ def test_non_finite_samples_stop_with_their_step(tmp_path, monkeypatch):
         n[0] += 1
         out = real(model, noise, sigmas)
         return out * float("inf") if n[0] >= 5 else out  # 2 batches per snapshot: the 5th is snapshot 3, step 2
+
     monkeypatch.setattr(train_mod, "heun_sample", exploding)
     with pytest.raises(FloatingPointError, match="generated samples became non-finite at step 2"):
         run_experiment(cfg(), tmp_path, progress=False)
@@ -224,6 +249,7 @@ def test_non_finite_samples_stop_with_their_step(tmp_path, monkeypatch):
 def test_disk_full_leaves_no_partial_or_temporary_file(tmp_path, reference, monkeypatch):
     def full(*a, **k):
         raise OSError(errno.ENOSPC, "No space left on device")
+
     monkeypatch.setattr(train_mod.np, "savez_compressed", full)
     with pytest.raises(OSError, match="No space left"):
         run_experiment(cfg(), tmp_path, progress=False)
@@ -262,12 +288,17 @@ def test_kill_at_random_moments_then_resume_is_bit_identical(tmp_path):
     for sig in (signal.SIGTERM, signal.SIGKILL, signal.SIGTERM, None):
         resume = ck.exists()
         mtime = ck.stat().st_mtime_ns if resume else 0
-        p = subprocess.Popen([sys.executable, "-c", _CHILD, json.dumps(d), str(out), "1" if resume else "0"],
-                             env=env, stderr=subprocess.PIPE, text=True)
+        p = subprocess.Popen(
+            [sys.executable, "-c", _CHILD, json.dumps(d), str(out), "1" if resume else "0"],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         if sig is not None:  # wait until this process is training (it has written a checkpoint), then kill it
             t_end = time.monotonic() + 60
-            while time.monotonic() < t_end and p.poll() is None and not (
-                    ck.exists() and ck.stat().st_mtime_ns != mtime):
+            while (
+                time.monotonic() < t_end and p.poll() is None and not (ck.exists() and ck.stat().st_mtime_ns != mtime)
+            ):
                 time.sleep(0.01)
             time.sleep(rng.uniform(0.0, 0.3))
             p.send_signal(sig)

@@ -1,5 +1,6 @@
 """Chapter 12: a linear denoiser trained on n samples (eq. F), against explicit gradient descent on the samples at
 every noise level of the sampler and the matrix Heun covariance."""
+
 import numpy as np
 import pytest
 
@@ -17,8 +18,12 @@ def test_generated_variance_along_population_modes_matches_gd_on_samples(n):
     x = rng.standard_normal((n, d)) * np.sqrt(lam) @ U.T
     sched = theory.edm_sigma_schedule(6, 0.002, 4.0, 7, append_zero=True)
     h, steps = 2e-4, 2500  # gradient-flow time 0.5
-    Ws = np.stack([gd_affine_denoiser(x, s, step_size=h, n_steps=steps, w0=q * np.eye(d), fit_bias=False).W[-1]
-                   for s in sched[:-1]])
+    Ws = np.stack(
+        [
+            gd_affine_denoiser(x, s, step_size=h, n_steps=steps, w0=q * np.eye(d), fit_bias=False).W[-1]
+            for s in sched[:-1]
+        ]
+    )
     C = heun_generated_covariance(Ws, sched)
     ref = np.einsum("ak,ab,bk->k", U, C, U)
     got = theory.finite_sample_generated_variance(x, [h * steps], U, q=q, sampler_steps=6, sigma_max=4.0)[:, 0]

@@ -17,8 +17,15 @@ from spectral_bias.theory import (
 def test_generated_variance_matches_quadrature_over_t(q):
     for lam in (10.0, 1.0, 0.03, 1e-3):
         for tau in (0.0, 1e-4, 0.05, 1.0, 30.0, 1e3):
-            I, _ = quad(lambda t: float(flow_matching_weight(lam, t, tau, q=q)), 0, 1, limit=400,
-                        epsabs=1e-13, epsrel=1e-12, points=[1 / (1 + lam)])
+            I, _ = quad(
+                lambda t: float(flow_matching_weight(lam, t, tau, q=q)),
+                0,
+                1,
+                limit=400,
+                epsabs=1e-13,
+                epsrel=1e-12,
+                points=[1 / (1 + lam)],
+            )
             assert np.log(flow_matching_generated_variance(lam, tau, q=q)) == pytest.approx(2 * I, abs=1e-9)
 
 
@@ -67,14 +74,17 @@ def test_generated_variance_matches_sampling_the_learned_velocity_field():
         np.testing.assert_allclose(emp, pred, rtol=5 * np.sqrt(2 / n))
 
 
-@pytest.mark.parametrize("kwargs, word", [
-    (dict(lam=0.0, t=0.5, tau=1.0), "lam"),
-    (dict(lam=1.0, t=1.5, tau=1.0), "t"),
-    (dict(lam=1.0, t=-0.1, tau=1.0), "t"),
-    (dict(lam=1.0, t=0.5, tau=-1.0), "tau"),
-    (dict(lam=1.0, t=0.5, tau=1.0, eta=-1.0), "eta"),
-    (dict(lam=1.0, t=0.5, tau=1.0, q=np.nan), "q"),
-])
+@pytest.mark.parametrize(
+    "kwargs, word",
+    [
+        (dict(lam=0.0, t=0.5, tau=1.0), "lam"),
+        (dict(lam=1.0, t=1.5, tau=1.0), "t"),
+        (dict(lam=1.0, t=-0.1, tau=1.0), "t"),
+        (dict(lam=1.0, t=0.5, tau=-1.0), "tau"),
+        (dict(lam=1.0, t=0.5, tau=1.0, eta=-1.0), "eta"),
+        (dict(lam=1.0, t=0.5, tau=1.0, q=np.nan), "q"),
+    ],
+)
 def test_flow_matching_bad_input(kwargs, word):
     with pytest.raises(ValueError, match=word):
         flow_matching_weight(**kwargs)

@@ -40,8 +40,9 @@ def test_eps_weight_matches_full_matrix_gradient_flow():
         # regress z on x = x0 + sigma z: S_xx = Sigma + sigma^2 I, S_zx = sigma I
         W = regression_gradient_flow(cov + sigma**2 * np.eye(3), sigma * np.eye(3), 0.05 * np.eye(3), times)
         M = np.einsum("ik,tij,jl->tkl", U, W, U)
-        np.testing.assert_allclose(np.diagonal(M, axis1=1, axis2=2),
-                                   eps_prediction_weight(lam, sigma, times[:, None], q=0.05), atol=1e-10)
+        np.testing.assert_allclose(
+            np.diagonal(M, axis1=1, axis2=2), eps_prediction_weight(lam, sigma, times[:, None], q=0.05), atol=1e-10
+        )
 
 
 @pytest.mark.parametrize("q", [0.0, 0.02])
@@ -74,8 +75,9 @@ def test_edm_reparametrisation_matches_gradient_flow_on_inner_weights():
         V = regression_gradient_flow(sxx, syx, np.zeros((3, 3)), times, eta=float(scale))
         W = c_skip * np.eye(3) + c_out * c_in * V
         M = np.einsum("ik,tij,jl->tkl", U, W, U)
-        np.testing.assert_allclose(np.diagonal(M, axis1=1, axis2=2), preconditioned_weight(lam, sigma, times[:, None]),
-                                   atol=1e-10)
+        np.testing.assert_allclose(
+            np.diagonal(M, axis1=1, axis2=2), preconditioned_weight(lam, sigma, times[:, None]), atol=1e-10
+        )
         # the EDM choices make lambda c_out^2 = 1: eta_eff = p/(sigma^2 + sigma_d^2)
         assert edm_effective_learning_rate(sigma) == pytest.approx(edm_noise_density(sigma) / (sigma**2 + 0.25))
 
@@ -85,21 +87,28 @@ def test_preconditioned_generated_variance_matches_adaptive_quadrature_and_limit
         for tau in (0.0, 2.0, 200.0):
             ref = _quad_log_gen_var(lambda s: float(preconditioned_weight(lam, s, tau)))
             assert np.log(preconditioned_generated_variance(lam, tau)) == pytest.approx(ref, abs=1e-8)
-    # tau = 0: D = c_skip x, per mode d ln x/d sigma = sigma/(sigma^2 + sd^2): gen_var = smax^2 (smin^2+sd^2)/(smax^2+sd^2)
-    np.testing.assert_allclose(preconditioned_generated_variance(np.array([5.0, 1e-3]), 0.0),
-                               SMAX**2 * (SMIN**2 + 0.25) / (SMAX**2 + 0.25), rtol=1e-9)
+    # tau = 0: D = c_skip x, per mode d ln x/d sigma = sigma/(sigma^2 + sd^2): gen_var = smax^2
+    # (smin^2+sd^2)/(smax^2+sd^2)
+    np.testing.assert_allclose(
+        preconditioned_generated_variance(np.array([5.0, 1e-3]), 0.0),
+        SMAX**2 * (SMIN**2 + 0.25) / (SMAX**2 + 0.25),
+        rtol=1e-9,
+    )
 
 
-@pytest.mark.parametrize("call, exc, word", [
-    (lambda: eps_prediction_weight(-1.0, 1.0, 1.0), ValueError, "lam"),
-    (lambda: eps_prediction_weight(1.0, 0.0, 1.0), ValueError, "sigma"),
-    (lambda: eps_prediction_generated_variance(1.0, 1.0, eta=np.inf), ValueError, "eta"),
-    (lambda: eps_prediction_generated_variance(1.0, 1.0, sigma_min=1.0, sigma_max=0.5), ValueError, "sigma_min"),
-    (lambda: edm_preconditioning(1.0, sigma_data=0.0), ValueError, "sigma_data"),
-    (lambda: edm_noise_density(1.0, p_std=-1.0), ValueError, "p_std"),
-    (lambda: preconditioned_weight(1.0, 1.0, -2.0), ValueError, "tau"),
-    (lambda: preconditioned_generated_variance([1.0, np.nan], 1.0), ValueError, "lam"),
-])
+@pytest.mark.parametrize(
+    "call, exc, word",
+    [
+        (lambda: eps_prediction_weight(-1.0, 1.0, 1.0), ValueError, "lam"),
+        (lambda: eps_prediction_weight(1.0, 0.0, 1.0), ValueError, "sigma"),
+        (lambda: eps_prediction_generated_variance(1.0, 1.0, eta=np.inf), ValueError, "eta"),
+        (lambda: eps_prediction_generated_variance(1.0, 1.0, sigma_min=1.0, sigma_max=0.5), ValueError, "sigma_min"),
+        (lambda: edm_preconditioning(1.0, sigma_data=0.0), ValueError, "sigma_data"),
+        (lambda: edm_noise_density(1.0, p_std=-1.0), ValueError, "p_std"),
+        (lambda: preconditioned_weight(1.0, 1.0, -2.0), ValueError, "tau"),
+        (lambda: preconditioned_generated_variance([1.0, np.nan], 1.0), ValueError, "lam"),
+    ],
+)
 def test_objectives_bad_input(call, exc, word):
     with pytest.raises(exc, match=word):
         call()

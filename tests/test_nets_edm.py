@@ -1,12 +1,12 @@
 """EDM preconditioning and loss against independent derivations (unit-variance conditions, quadrature)."""
+
 import math
 
 import numpy as np
 import pytest
 import torch
 
-from spectral_bias.nets import (EDMPrecond, c_in, c_noise, c_out, c_skip, edm_loss, loss_weight,
-                                sample_training_sigma)
+from spectral_bias.nets import EDMPrecond, c_in, c_noise, c_out, c_skip, edm_loss, loss_weight, sample_training_sigma
 
 SIGMAS = torch.tensor([0.002, 0.1, 0.5, 1.3, 80.0], dtype=torch.float64)
 

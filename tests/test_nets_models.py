@@ -1,4 +1,5 @@
 """Shapes, GroupNorm handling and basic behaviour of the MLP-UNet and the convolutional UNet."""
+
 import pytest
 import torch
 
@@ -43,8 +44,9 @@ def test_mlp_unet_shapes_and_time_dependence():
 @pytest.mark.parametrize("base,mult,attn,C", [(4, (1, 2), (), 1), (8, (1, 2, 2), (4,), 3)])
 def test_conv_unet_shapes_and_conditioning(base, mult, attn, C):
     torch.manual_seed(0)
-    net = ConvUNet(C, 8, base_channels=base, channel_mult=mult, num_blocks=1, attn_resolutions=attn,
-                   time_embed_dim=16).eval()
+    net = ConvUNet(
+        C, 8, base_channels=base, channel_mult=mult, num_blocks=1, attn_resolutions=attn, time_embed_dim=16
+    ).eval()
     x = torch.randn(3, C, 8, 8)
     y = net(x, torch.zeros(3))
     assert y.shape == x.shape

@@ -1,4 +1,5 @@
 """Heun sampler with the exact optimal Gaussian denoiser against the exact probability-flow map."""
+
 import numpy as np
 import pytest
 import torch
@@ -20,6 +21,7 @@ def _optimal_denoiser(lam, U, mu):
 
     def D(x, s):
         return mu_t + ((x - mu_t) @ U_t * (lam_t / (lam_t + s**2))) @ U_t.T
+
     return D
 
 

@@ -53,8 +53,13 @@ def typeset(formulas: list[tuple[str, bool]]) -> tuple[str, list]:
         pytest.fail("node is not installed: it is needed for the notebook render test (apt-get install nodejs)")
     if not (MATHJAX / "node-main.js").is_file():
         pytest.fail(f"{MATHJAX} is missing: run `make assets`")
-    proc = subprocess.run([node, "-e", TYPESET, "--", str(MATHJAX)], input=json.dumps(formulas),
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [node, "-e", TYPESET, "--", str(MATHJAX)],
+        input=json.dumps(formulas),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout)
     return out["version"], out["errors"]
@@ -67,8 +72,14 @@ def _markdown_cells(md: Path) -> list[str]:
 
 def test_the_typesetter_catches_what_jupyter_would_show_as_an_error():
     """The check is not vacuous: a book macro, a bad formula and a correct one."""
-    version, errors = typeset([(r"\bx + \sigmax", False), (r"x^{", True), (r"\mathbf{x}^\top\tag{4.1}", True),
-                               (r"\operatorname{Ei}(-a)\boldsymbol{\mu}", False)])
+    version, errors = typeset(
+        [
+            (r"\bx + \sigmax", False),
+            (r"x^{", True),
+            (r"\mathbf{x}^\top\tag{4.1}", True),
+            (r"\operatorname{Ei}(-a)\boldsymbol{\mu}", False),
+        ]
+    )
     assert version.startswith("3.2"), version
     assert errors[0] and "Undefined control sequence" in errors[0]
     assert errors[1] and errors[2] is None and errors[3] is None
@@ -96,13 +107,18 @@ def test_converter_numbers_and_expands(tmp_path):
     (tmp_path / "_config.yml").write_text(
         "repository: {url: 'https://example.org/r', branch: main}\nbibtex_bibfiles: [refs.bib]\n"
         "sphinx:\n  config:\n    mathjax3_config:\n      tex:\n        macros:\n"
-        "          bx: '\\mathbf{x}'\n          norm: ['\\lVert #1 \\rVert', 1]\n")
+        "          bx: '\\mathbf{x}'\n          norm: ['\\lVert #1 \\rVert', 1]\n"
+    )
     (tmp_path / "refs.bib").write_text("@article{ab2020,\n  author = {Alpha, Ann and Beta, Bob},\n  year = {2020}\n}\n")
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: chapters/03_x\n")
     (tmp_path / "intro.md").write_text("# Intro\n")
-    front = ("---\njupytext:\n  text_representation: {extension: .md, format_name: myst, format_version: 0.13}\n"
-             "kernelspec: {display_name: Python 3, language: python, name: python3}\n---\n")
-    (tmp_path / "chapters" / "03_x.md").write_text(front + """
+    front = (
+        "---\njupytext:\n  text_representation: {extension: .md, format_name: myst, format_version: 0.13}\n"
+        "kernelspec: {display_name: Python 3, language: python, name: python3}\n---\n"
+    )
+    (tmp_path / "chapters" / "03_x.md").write_text(
+        front
+        + """
 (ch-x)=
 # The X chapter
 
@@ -133,10 +149,14 @@ Done.
 :name: fig-one
 A figure, see {numref}`fig-one` and {numref}`Fig. %s <fig-one>`; {glue:text}`value`.
 ```
-""")
+"""
+    )
     md = tmp_path / "chapters" / "03_x.md"
-    text = "\n\n".join("".join(c["source"]) for c in json.loads(mk.notebook_text(md, root=tmp_path, ref="v1"))["cells"]
-                       if c["cell_type"] == "markdown")
+    text = "\n\n".join(
+        "".join(c["source"])
+        for c in json.loads(mk.notebook_text(md, root=tmp_path, ref="v1"))["cells"]
+        if c["cell_type"] == "markdown"
+    )
     assert "\\lVert {\\mathbf{x}} \\rVert^2 = e^{\\mathbf{x}}\n\\tag{3.1}\n$$" in text
     assert "**Proposition 3.1** (Big)." in text
     assert "By (3.1) and Alpha & Beta (2020), see Chapter 3, *The X chapter*." in text
@@ -189,7 +209,10 @@ See {numref}`fig-first`, {numref}`fig-second` and {numref}`fig-third`.
     book = myst_plain.Book()
     myst_plain.scan_page("chapters/07_x", text, book)
     assert {k: (t.kind, t.number) for k, t in book.targets.items() if k.startswith("fig-")} == {
-        "fig-first": ("figure", "7.1"), "fig-second": ("figure", "7.2"), "fig-third": ("figure", "7.3")}
+        "fig-first": ("figure", "7.1"),
+        "fig-second": ("figure", "7.2"),
+        "fig-third": ("figure", "7.3"),
+    }
     out = myst_plain.Converter("chapters/07_x", book)(text)
     assert "See Figure 7.1, Figure 7.2 and Figure 7.3." in out
     assert "*Figure 7.2: Second, an image.*" in out  # the directive keeps the number scan_page gave it

@@ -115,10 +115,12 @@ def test_regeneration_is_deterministic_and_detects_edits(tmp_path):
     (tmp_path / "_config.yml").write_text((ROOT / "_config.yml").read_text())
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: chapters/a\n")
     (tmp_path / "intro.md").write_text("# Intro\n")
-    front = ("jupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n    format_version: 0.13\n"
-        "kernelspec:\n  display_name: Python 3\n  language: python\n  name: python3\n")
+    front = (
+        "jupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n    format_version: 0.13\n"
+        "kernelspec:\n  display_name: Python 3\n  language: python\n  name: python3\n"
+    )
     md = tmp_path / "chapters" / "a.md"
-    md.write_text(f"---\n{front}---\n\n# A\n\n```{{code-cell}} ipython3\nx = data.load(\"mnist\")\n```\n")
+    md.write_text(f'---\n{front}---\n\n# A\n\n```{{code-cell}} ipython3\nx = data.load("mnist")\n```\n')
     assert mk.out_of_date(tmp_path) == ["chapters/a.ipynb: missing"]
     mk.write_twins(tmp_path)
     first = md.with_suffix(".ipynb").read_text()

@@ -36,15 +36,15 @@ def test_gd_on_samples_matches_affine_closed_form_within_discretisation_bound():
     cov, m = _moments(x)
     sigma, eta, h, steps = 0.4, 1.0, 2e-3, 3000
     w0, b0 = 0.1 * np.eye(d), np.zeros(d)
-    tr = gd_affine_denoiser(x, sigma, eta=eta, step_size=h, n_steps=steps, record_steps=[0, 100, 1000, 3000],
-                            w0=w0, b0=b0)
+    tr = gd_affine_denoiser(
+        x, sigma, eta=eta, step_size=h, n_steps=steps, record_steps=[0, 100, 1000, 3000], w0=w0, b0=b0
+    )
     W, b = affine_dynamics(cov, m, sigma, tr.tau, eta=eta, w0=w0, b0=b0)
     err = np.sqrt(np.sum((tr.W - W) ** 2, axis=(1, 2)) + np.sum((tr.b - b) ** 2, axis=1))
     bound = _gd_bound(cov, m, sigma, eta, h, w0, b0)
     assert np.all(err <= bound) and err.max() > 0.05 * bound  # the bound is tight to within ~20x, not vacuous
     # halving the step halves the error (first order in h)
-    tr2 = gd_affine_denoiser(x, sigma, eta=eta, step_size=h / 2, n_steps=2 * steps, record_steps=[2000],
-                             w0=w0, b0=b0)
+    tr2 = gd_affine_denoiser(x, sigma, eta=eta, step_size=h / 2, n_steps=2 * steps, record_steps=[2000], w0=w0, b0=b0)
     err2 = np.sqrt(np.sum((tr2.W[0] - W[2]) ** 2) + np.sum((tr2.b[0] - b[2]) ** 2))
     assert err2 / err[2] == pytest.approx(0.5, abs=0.05)
 

@@ -19,11 +19,60 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import make_notebooks as mk  # noqa: E402
 
 # every figure (v2 numbers), with its panels where the paper has them, and the v3-only width ablation
-FIGURES = ["1", "2A", "2B", "2C", "2D", "2E", "2F", "3A", "3B", "3C", "3D", "4A", "4B", "5A–F", "6A–B", "7A–B", "8",
-           "9A", "9B", "9C", "10", "11", "12", "13", "14", "15", "16", "17–20", "21", "22", "23"]
-STATEMENTS = ["Lemma C.1", "Lemma 4.1", "Prop. 4.2", "Prop. 5.1", "Prop. 5.2", "Prop. 5.3", "Prop. 5.4", "eq. (7)",
-              "Table 1", "Table 2 (v3", "App. C.6", "App. D.2", "App. E.1.2", "App. F", "App. G.3.2", "App. H",
-              "App. C.4", "App. D.1.2", "App. I.4–I.6"]
+FIGURES = [
+    "1",
+    "2A",
+    "2B",
+    "2C",
+    "2D",
+    "2E",
+    "2F",
+    "3A",
+    "3B",
+    "3C",
+    "3D",
+    "4A",
+    "4B",
+    "5A–F",
+    "6A–B",
+    "7A–B",
+    "8",
+    "9A",
+    "9B",
+    "9C",
+    "10",
+    "11",
+    "12",
+    "13",
+    "14",
+    "15",
+    "16",
+    "17–20",
+    "21",
+    "22",
+    "23",
+]
+STATEMENTS = [
+    "Lemma C.1",
+    "Lemma 4.1",
+    "Prop. 4.2",
+    "Prop. 5.1",
+    "Prop. 5.2",
+    "Prop. 5.3",
+    "Prop. 5.4",
+    "eq. (7)",
+    "Table 1",
+    "Table 2 (v3",
+    "App. C.6",
+    "App. D.2",
+    "App. E.1.2",
+    "App. F",
+    "App. G.3.2",
+    "App. H",
+    "App. C.4",
+    "App. D.1.2",
+    "App. I.4–I.6",
+]
 STATUS = ("reproduced", "reduced scale", "quoted", "not reproduced")
 ROLE = re.compile(r"\{(ref|prf:ref|eq|doc)\}`([^`]+)`")
 
@@ -91,8 +140,9 @@ def test_every_row_has_a_status_and_a_place_or_a_reason(table):
 
 def test_every_link_target_exists_in_the_sources(table):
     texts = list(sources().values())
-    bad = [(role, label) for r in table for cell in r for role, label in targets(cell)
-           if not defined(role, label, texts)]
+    bad = [
+        (role, label) for r in table for cell in r for role, label in targets(cell) if not defined(role, label, texts)
+    ]
     assert not bad, f"links to targets that do not exist: {bad}"
 
 

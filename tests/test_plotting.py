@@ -7,11 +7,11 @@ import re
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from spectral_bias.plotting import (  # noqa: E402
+from spectral_bias.plotting import (
     interactive_frames,
     interactive_widget,
     mode_colors,
@@ -145,6 +145,7 @@ def test_static_and_live_helpers_take_the_same_keywords():
 
 
 # --- per-mode trajectories and result tables -----------------------------------------------------------------------
+
 
 def test_plot_mode_trajectories_draws_one_curve_and_one_target_per_mode():
     from spectral_bias.plotting import plot_mode_trajectories

@@ -12,8 +12,12 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import make_notebooks as mk  # noqa: E402
 
 PAGES = sorted((ROOT / "problems").glob("*.md"))
-PARTS = {"Foundations": "foundations", "Linear theory": "linear_theory", "Beyond one linear layer": "beyond_one_layer",
-         "Neural networks": "neural_networks"}
+PARTS = {
+    "Foundations": "foundations",
+    "Linear theory": "linear_theory",
+    "Beyond one linear layer": "beyond_one_layer",
+    "Neural networks": "neural_networks",
+}
 ROLE = re.compile(r"\{(ref|prf:ref|eq|doc)\}`([^`]+)`")
 
 

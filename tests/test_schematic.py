@@ -4,12 +4,12 @@ independent computations (the gain formula written out, quadrature of Lemma 4.1 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from spectral_bias import theory  # noqa: E402
-from spectral_bias.plotting import theory_schematic  # noqa: E402
+from spectral_bias import theory
+from spectral_bias.plotting import theory_schematic
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +36,9 @@ def test_panel_2_is_the_optimal_gain(fig):
 def test_panel_3_is_prop_4_2_by_quadrature(fig):
     d = fig.schematic
     idx = [0, 120, 250, 499]
-    ref = theory.generated_variance_quadrature(theory.one_layer_weight, d["lam"][:, None], d["eta_tau"][idx][None, :],
-                                               eta=1.0, q=0.1)
+    ref = theory.generated_variance_quadrature(
+        theory.one_layer_weight, d["lam"][:, None], d["eta_tau"][idx][None, :], eta=1.0, q=0.1
+    )
     np.testing.assert_allclose(d["gen_var"][:, idx], ref, rtol=1e-5)
     drawn = [ln.get_ydata() for ln in fig.axes[2].get_lines() if len(ln.get_xdata()) == d["eta_tau"].size]
     np.testing.assert_allclose(np.array(drawn), d["gen_var"])

@@ -1,5 +1,6 @@
 """Chapter 12: the linear denoiser with weights shared across noise levels (eq. S), its generated variance, the
 explicit GD/Adam trainer and the matrix Heun covariance, each against an independent computation."""
+
 import numpy as np
 import pytest
 
@@ -60,8 +61,14 @@ def test_shared_weight_rate_and_fixed_point_by_adaptive_quadrature():
     from scipy.integrate import quad
 
     def mean(f):
-        return quad(lambda t: f(np.exp(t)) * np.exp(-0.5 * ((t + 1.2) / 1.2) ** 2) / (1.2 * np.sqrt(2 * np.pi)),
-                    -15, 10, epsabs=1e-13, epsrel=1e-12, limit=200)[0]
+        return quad(
+            lambda t: f(np.exp(t)) * np.exp(-0.5 * ((t + 1.2) / 1.2) ** 2) / (1.2 * np.sqrt(2 * np.pi)),
+            -15,
+            10,
+            epsabs=1e-13,
+            epsrel=1e-12,
+            limit=200,
+        )[0]
 
     for lam in (1e-4, 0.05, 3.0):
         A, b = theory.shared_weight_dynamics(lam)
@@ -71,9 +78,15 @@ def test_shared_weight_rate_and_fixed_point_by_adaptive_quadrature():
         np.testing.assert_allclose(b[0], b_ref, rtol=1e-10)
         # converged weight: the minimiser of the σ-averaged loss, found by brute force over v
         v = np.linspace(-3, 3, 60001)
-        loss = [mean(lambda s, vv=vv: ((SD**2 + s * SD * vv) / (s**2 + SD**2) - 1) ** 2 * lam * (s**2 + SD**2)
-                     / (s * SD) ** 2 + ((SD**2 + s * SD * vv) / (s**2 + SD**2)) ** 2 * (s**2 + SD**2) / SD**2)
-                for vv in v[::600]]
+        loss = [
+            mean(
+                lambda s, vv=vv: (
+                    ((SD**2 + s * SD * vv) / (s**2 + SD**2) - 1) ** 2 * lam * (s**2 + SD**2) / (s * SD) ** 2
+                    + ((SD**2 + s * SD * vv) / (s**2 + SD**2)) ** 2 * (s**2 + SD**2) / SD**2
+                )
+            )
+            for vv in v[::600]
+        ]
         v_coarse = v[::600][int(np.argmin(loss))]
         assert abs(b[0] / A[0, 0] - v_coarse) <= 0.06
 
@@ -115,8 +128,9 @@ def test_heun_covariance_matches_scalar_recursion_and_the_sampler_for_non_commut
     lam = np.array([2.0, 0.05, 1e-3])
     w = theory.one_layer_weight(lam[None, :], sched[:-1, None], 3.0, q=0.1)  # (J, d)
     C = heun_generated_covariance(w[..., None] * np.eye(3), sched)
-    np.testing.assert_allclose(np.diag(C), theory.heun_generated_variance(theory.one_layer_weight, lam, 3.0, sched,
-                                                                          q=0.1), rtol=1e-10)
+    np.testing.assert_allclose(
+        np.diag(C), theory.heun_generated_variance(theory.one_layer_weight, lam, 3.0, sched, q=0.1), rtol=1e-10
+    )
     rng = np.random.default_rng(4)
     Ws = 0.3 * rng.standard_normal((sched.size - 1, 3, 3)) + 0.5 * np.eye(3)
     lookup = {float(s): W for s, W in zip(sched[:-1], Ws)}
@@ -149,20 +163,33 @@ def test_adam_step_matches_torch_adam():
     np.testing.assert_allclose(tr.V[-1], V.detach().numpy(), rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.parametrize("call, word", [
-    (lambda: theory.shared_weight(-1.0, 0.3, 1.0), "lam"),
-    (lambda: theory.shared_weight(0.1, 0.0, 1.0), "sigma"),
-    (lambda: theory.shared_weight(0.1, 0.3, 1.0, n_features=0), "n_features"),
-    (lambda: theory.shared_weight(np.ones(3), np.ones(2), 1.0), "broadcast"),
-    (lambda: theory.shared_generated_variance(0.1, 1.0, sampler_steps=1), "sampler_steps"),
-    (lambda: train_preconditioned_linear(np.ones((3, 2)), [0.1], [1.0], np.ones((1, 1)), lr=0.1, n_steps=1,
-                                         optimizer="sgd"), "optimizer"),
-    (lambda: train_preconditioned_linear(np.ones((3, 2)), [0.1], [1.0], np.ones((2, 1)), lr=0.1, n_steps=1),
-     "features"),
-    (lambda: train_preconditioned_linear(np.ones((3, 2)), [0.1, -1], [1.0, 1.0], np.ones((2, 1)), lr=0.1,
-                                         n_steps=1), "sigmas"),
-    (lambda: heun_generated_covariance(np.ones((3, 2, 2)), [1.0, 2.0, 0.0]), "sigmas"),
-])
+@pytest.mark.parametrize(
+    "call, word",
+    [
+        (lambda: theory.shared_weight(-1.0, 0.3, 1.0), "lam"),
+        (lambda: theory.shared_weight(0.1, 0.0, 1.0), "sigma"),
+        (lambda: theory.shared_weight(0.1, 0.3, 1.0, n_features=0), "n_features"),
+        (lambda: theory.shared_weight(np.ones(3), np.ones(2), 1.0), "broadcast"),
+        (lambda: theory.shared_generated_variance(0.1, 1.0, sampler_steps=1), "sampler_steps"),
+        (
+            lambda: train_preconditioned_linear(
+                np.ones((3, 2)), [0.1], [1.0], np.ones((1, 1)), lr=0.1, n_steps=1, optimizer="sgd"
+            ),
+            "optimizer",
+        ),
+        (
+            lambda: train_preconditioned_linear(np.ones((3, 2)), [0.1], [1.0], np.ones((2, 1)), lr=0.1, n_steps=1),
+            "features",
+        ),
+        (
+            lambda: train_preconditioned_linear(
+                np.ones((3, 2)), [0.1, -1], [1.0, 1.0], np.ones((2, 1)), lr=0.1, n_steps=1
+            ),
+            "sigmas",
+        ),
+        (lambda: heun_generated_covariance(np.ones((3, 2, 2)), [1.0, 2.0, 0.0]), "sigmas"),
+    ],
+)
 def test_bad_input_names_the_argument(call, word):
     with pytest.raises((ValueError, TypeError), match=word):
         call()
@@ -178,8 +205,9 @@ def test_per_sigma_gd_on_sampler_nodes_then_matrix_heun_reproduces_the_null_mode
     sched = theory.edm_sigma_schedule(20, 0.002, 80.0, 7, append_zero=True)
     s_pos = sched[:-1]
     lr, steps = 5e-4, [0, 400, 4000]
-    tr = train_preconditioned_linear(x, s_pos, theory.edm_noise_density(s_pos), np.eye(s_pos.size), lr=lr,
-                                     n_steps=steps[-1], record_steps=steps)
+    tr = train_preconditioned_linear(
+        x, s_pos, theory.edm_noise_density(s_pos), np.eye(s_pos.size), lr=lr, n_steps=steps[-1], record_steps=steps
+    )
     C = heun_generated_covariance(weights_at_nodes(tr.V, s_pos, np.eye(s_pos.size)), sched)
     got = np.einsum("ak,rab,bk->rk", U, C, U)
     ref = theory.heun_generated_variance(theory.preconditioned_weight, lam[None, :], tr.tau[:, None], sched)

@@ -58,8 +58,15 @@ Closing paragraph stays.
 
 def test_strip_solutions_removes_plain_colon_nested_and_gated():
     out = mk.strip_solutions(DOC)
-    for secret in ("purple elephants", "nested fence", "colon fenced secret", "zebra quantum", "gated code secret",
-                   "{solution", "solution-end"):
+    for secret in (
+        "purple elephants",
+        "nested fence",
+        "colon fenced secret",
+        "zebra quantum",
+        "gated code secret",
+        "{solution",
+        "solution-end",
+    ):
         assert secret not in out, f"{secret!r} survived:\n{out}"
     for kept in ("Compute alpha bravo charlie.", "Write delta echo foxtrot.", "Closing paragraph stays.", "# Title"):
         assert kept in out
@@ -112,7 +119,9 @@ def student_html():
 def test_no_solution_text_in_student_edition(student_html):
     reader = _corpus(READER_HTML) if (READER_HTML / "index.html").is_file() else ""
     student = _corpus(student_html)
-    notebooks = _norm("\n".join(p.read_text(encoding="utf-8") for p in sorted((STUDENT / "notebooks").rglob("*.ipynb"))))
+    notebooks = _norm(
+        "\n".join(p.read_text(encoding="utf-8") for p in sorted((STUDENT / "notebooks").rglob("*.ipynb")))
+    )
     leaks, checked = [], 0
     for md in SOURCES:
         phrases = _phrases(md)

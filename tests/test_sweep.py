@@ -1,5 +1,6 @@
 """The budgeted sweep (the GPU-lease command), end to end on a CPU with tiny presets: a budget too short stops
 cleanly, the same command then finishes every run, and finished runs are not repeated."""
+
 import json
 import os
 import subprocess
@@ -22,8 +23,18 @@ def test_smoke_configs_are_tiny_versions_of_the_presets():
 
 def test_sweep_stops_at_the_budget_and_resumes(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "PYTHON": sys.executable}
-    cmd = ["bash", str(ROOT / "scripts" / "gpu_sweep.sh"), *PRESETS, "--smoke", "--smoke-steps", "1000000",
-           "--out", str(tmp_path), "--budget-min", "0.3"]
+    cmd = [
+        "bash",
+        str(ROOT / "scripts" / "gpu_sweep.sh"),
+        *PRESETS,
+        "--smoke",
+        "--smoke-steps",
+        "1000000",
+        "--out",
+        str(tmp_path),
+        "--budget-min",
+        "0.3",
+    ]
     for attempt in (1, 2):  # a run far longer than the budget: stopped, later resumed from its checkpoint
         r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
         assert r.returncode == 0, r.stderr
@@ -35,8 +46,22 @@ def test_sweep_stops_at_the_budget_and_resumes(tmp_path):
 
 def test_sweep_finishes_every_run_and_skips_finished_ones(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "PYTHON": sys.executable}
-    r = subprocess.run(["bash", str(ROOT / "scripts" / "gpu_sweep.sh"), *PRESETS, "--smoke", "--out", str(tmp_path),
-                        "--budget-min", "3"], capture_output=True, text=True, env=env, timeout=300)
+    r = subprocess.run(
+        [
+            "bash",
+            str(ROOT / "scripts" / "gpu_sweep.sh"),
+            *PRESETS,
+            "--smoke",
+            "--out",
+            str(tmp_path),
+            "--budget-min",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     rows = json.loads((tmp_path / "sweep_summary.json").read_text())
     assert [row["state"] for row in rows] == ["done", "done"]
@@ -53,6 +78,11 @@ def test_bad_sweep_arguments():
         run_sweep(PRESETS, "unused", budget_s=0)
     with pytest.raises(ValueError, match="unknown preset"):
         run_sweep(["paper-nope"], "unused", budget_s=10)
-    r = subprocess.run([sys.executable, "-m", "spectral_bias.experiments.sweep", "paper-nope"], capture_output=True,
-                       text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")}, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "spectral_bias.experiments.sweep", "paper-nope"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        timeout=120,
+    )
     assert r.returncode == 2 and r.stderr.startswith("error: unknown preset") and "Traceback" not in r.stderr

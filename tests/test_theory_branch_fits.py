@@ -58,8 +58,9 @@ def test_the_experiment_analysis_reports_these_fits():
     traj = lam[None, :] + (start - lam)[None, :] * np.exp(-np.outer(t, lam))
     an = analysis.emergence_analysis(t, traj, lam, smooth=None, n_boot=100, seed=0, criteria=("geometric",))
     g = an["geometric"]
-    ref = theory.fit_branches(lam, g["tau_star"], g["direction"], exclude="gray-zone", target=lam,
-                              initial=traj[0], n_boot=100, seed=0)
+    ref = theory.fit_branches(
+        lam, g["tau_star"], g["direction"], exclude="gray-zone", target=lam, initial=traj[0], n_boot=100, seed=0
+    )
     assert g["fits"]["gray-zone"] == ref
     for branch in theory.BRANCHES:
         assert set(ref[branch]) == KEYS and ref[branch]["n"] >= 3 and ref[branch]["alpha"] > 0
@@ -105,15 +106,22 @@ def test_reverse_regression_interval_maps_to_alpha():
         assert f["ci_alpha"][0] < f["alpha"] < f["ci_alpha"][1]
 
 
-@pytest.mark.parametrize("kw, err", [
-    (dict(lam=np.ones(3), tau_star=np.ones(4), direction=np.array(["increasing"] * 3)), ValueError),
-    (dict(lam=-np.ones(3), tau_star=np.ones(3), direction=np.array(["increasing"] * 3)), ValueError),
-    (dict(lam=np.ones(3), tau_star=np.ones(3), direction=np.array(["increasing"] * 3), exclude=np.ones(3)),
-     ValueError),
-    (dict(lam=np.ones(3), tau_star=np.ones(3), direction=np.array(["increasing"] * 3), min_modes=2), ValueError),
-    (dict(lam=np.ones(3), tau_star=np.ones(3), direction=np.array(["increasing"] * 3), branches="increasing"),
-     TypeError),
-])
+@pytest.mark.parametrize(
+    "kw, err",
+    [
+        (dict(lam=np.ones(3), tau_star=np.ones(4), direction=np.array(["increasing"] * 3)), ValueError),
+        (dict(lam=-np.ones(3), tau_star=np.ones(3), direction=np.array(["increasing"] * 3)), ValueError),
+        (
+            dict(lam=np.ones(3), tau_star=np.ones(3), direction=np.array(["increasing"] * 3), exclude=np.ones(3)),
+            ValueError,
+        ),
+        (dict(lam=np.ones(3), tau_star=np.ones(3), direction=np.array(["increasing"] * 3), min_modes=2), ValueError),
+        (
+            dict(lam=np.ones(3), tau_star=np.ones(3), direction=np.array(["increasing"] * 3), branches="increasing"),
+            TypeError,
+        ),
+    ],
+)
 def test_bad_input_raises_naming_the_argument(kw, err):
     with pytest.raises(err):
         theory.fit_branches(**kw)

@@ -1,5 +1,6 @@
 """Convolutional linear theories under the EDM protocol (chapter 10): gains, the Heun-sampled generated
 spectrum, and its projection on an arbitrary basis, each against an independent computation."""
+
 import numpy as np
 import pytest
 
@@ -44,12 +45,12 @@ def test_heun_generated_spectrum_in_a_basis_equals_the_matrix_sampler(tau):
     d = int(np.prod(SHAPE))
     xc = X.reshape(len(X), -1) - X.reshape(len(X), -1).mean(0)
     lam, U = np.linalg.eigh(xc.T @ xc / (len(X) - 1))
-    out = heun_sampler_linear(lambda s: _circulant(theory.patch_gains_preconditioned(LAM_F, 3, s, tau)),
-                              x_init=sig[0] * np.eye(d), sigmas=sig)
+    out = heun_sampler_linear(
+        lambda s: _circulant(theory.patch_gains_preconditioned(LAM_F, 3, s, tau)), x_init=sig[0] * np.eye(d), sigmas=sig
+    )
     cov = out.T @ out  # Σ_gen = σ0² Πᵀ... : rows of out are the images of σ0 e_i
     ref = np.einsum("ik,ij,jk->k", U, cov, U)
-    gv_f = theory.heun_generated_variance_from_gains(
-        lambda s: theory.patch_gains_preconditioned(LAM_F, 3, s, tau), sig)
+    gv_f = theory.heun_generated_variance_from_gains(lambda s: theory.patch_gains_preconditioned(LAM_F, 3, s, tau), sig)
     np.testing.assert_allclose(theory.basis_variances_from_fourier(gv_f, U), ref, rtol=1e-9)
 
 

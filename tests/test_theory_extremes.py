@@ -2,6 +2,7 @@
 λ from 1e-300 to 1e300, ητ from 0 to 1e300, σ_min down to 1e-150 (Prop. 4.2; ε-prediction; flow matching), and
 the regressions of the defects found there: λ·ητ overflow, ln(σ_max²/σ_min²) at extreme σ, optimal_weight(0, tiny σ),
 n_grid validation, complex/boolean/string input. (A value outside float64 is refused with a named ValueError.)"""
+
 import warnings
 
 import numpy as np
@@ -44,12 +45,16 @@ def quad_log_gen_var(lam, a, q, s0, sT, eps=False):
         one_minus_q = np.exp(t) * q if eps else 1.0 - q
         return one_minus_wstar * -np.expm1(-x) + one_minus_q * E
 
-    pts = [p for p in (0.5 * np.log(lam) if lam > 0 else None, -0.5 * np.log(a) if a > 0 else None)
-           if p is not None and t0 < p < t1]
+    pts = [
+        p
+        for p in (0.5 * np.log(lam) if lam > 0 else None, -0.5 * np.log(a) if a > 0 else None)
+        if p is not None and t0 < p < t1
+    ]
     # break the interval at the transitions and every 5 units of ln σ
     edges = np.unique(np.concatenate([[t0, t1], pts, np.arange(np.ceil(t0 / 5) * 5, t1, 5.0)]))
-    total = sum(integrate.quad(f, lo, hi, epsabs=1e-14, epsrel=1e-13, limit=200)[0]
-                for lo, hi in zip(edges[:-1], edges[1:]))
+    total = sum(
+        integrate.quad(f, lo, hi, epsabs=1e-14, epsrel=1e-13, limit=200)[0] for lo, hi in zip(edges[:-1], edges[1:])
+    )
     return 2 * t1 - 2 * total
 
 
@@ -109,6 +114,7 @@ def quad_flow_matching_log_gen_var(lam, a, q):
     """2 ∫_0^1 w(t) dt (App. H) by adaptive quadrature, independent of the Ei closed form: t ∈ [0, 1/2] in r = ln t
     and t ∈ [1/2, 1] in s = ln(1 - t), which resolves the boundary layers of width 1/√λ (t → 0, large λ) and √λ
     (t → 1, small λ)."""
+
     def w(t, u):
         g = t * t * lam + u * u
         fo = (t * lam - u) / g
@@ -118,10 +124,18 @@ def quad_flow_matching_log_gen_var(lam, a, q):
     def piece(f, layer):
         lo = min(layer, 0.0) - 40.0
         cuts = [layer] + ([-0.5 * np.log(a)] if a > 0 else [])
-        edges = np.unique(np.concatenate([[lo, np.log(0.5)], [c for c in cuts if lo < c < np.log(0.5)],
-                                          np.arange(np.ceil(lo / 5) * 5, np.log(0.5), 5.0)]))
-        return sum(integrate.quad(f, x0, x1, epsabs=1e-14, epsrel=1e-13, limit=200)[0]
-                   for x0, x1 in zip(edges[:-1], edges[1:]))
+        edges = np.unique(
+            np.concatenate(
+                [
+                    [lo, np.log(0.5)],
+                    [c for c in cuts if lo < c < np.log(0.5)],
+                    np.arange(np.ceil(lo / 5) * 5, np.log(0.5), 5.0),
+                ]
+            )
+        )
+        return sum(
+            integrate.quad(f, x0, x1, epsabs=1e-14, epsrel=1e-13, limit=200)[0] for x0, x1 in zip(edges[:-1], edges[1:])
+        )
 
     near0 = piece(lambda r: w(np.exp(r), -np.expm1(r)) * np.exp(r), -0.5 * np.log(lam))
     near1 = piece(lambda s_: w(-np.expm1(s_), np.exp(s_)) * np.exp(s_), 0.5 * np.log(lam))
@@ -147,6 +161,7 @@ def test_optimal_weight_without_zero_over_zero():
     w = T.optimal_weight(lam, sig)
     # reference with exact rational arithmetic (fractions): λ/(λ + σ²)
     from fractions import Fraction
+
     for i in range(0, 13, 3):
         for j in range(0, 11, 2):
             L, S = Fraction(float(lam[i, 0])), Fraction(float(sig[j]))
@@ -154,20 +169,42 @@ def test_optimal_weight_without_zero_over_zero():
             assert w[i, j] == pytest.approx(ref, rel=1e-15, abs=1e-300)
 
 
-@pytest.mark.parametrize("n_grid,err", [(0, ValueError), (1, ValueError), (2.7, TypeError), (2.0, TypeError),
-                                        (True, TypeError), ("100", TypeError), (None, TypeError)])
+@pytest.mark.parametrize(
+    "n_grid,err",
+    [
+        (0, ValueError),
+        (1, ValueError),
+        (2.7, TypeError),
+        (2.0, TypeError),
+        (True, TypeError),
+        ("100", TypeError),
+        (None, TypeError),
+    ],
+)
 def test_emergence_time_grid_size_is_validated(n_grid, err):
     with pytest.raises(err, match="n_grid"):
         T.one_layer_emergence_time(np.array([1.0, 0.1]), n_grid=n_grid)
 
 
-@pytest.mark.parametrize("value,kind", [(1.0 + 0j, "complex"), (np.array([1.0 + 1e-9j]), "complex"),
-                                        (True, "bool"), (np.array([True, False]), "booleans"), ("1.0", "str"),
-                                        (b"1", "bytes"), ([[1.0], [1.0, 2.0]], "ragged")])
+@pytest.mark.parametrize(
+    "value,kind",
+    [
+        (1.0 + 0j, "complex"),
+        (np.array([1.0 + 1e-9j]), "complex"),
+        (True, "bool"),
+        (np.array([True, False]), "booleans"),
+        ("1.0", "str"),
+        (b"1", "bytes"),
+        ([[1.0], [1.0, 2.0]], "ragged"),
+    ],
+)
 def test_complex_boolean_string_and_ragged_inputs_are_refused(value, kind):
-    for f, args in [(T.one_layer_generated_variance, (value, 1.0)), (T.optimal_weight, (1.0, value)),
-                    (T.flow_matching_generated_variance, (value, 1.0)),
-                    (T.deep_linear_generated_variance, (value, 1.0))]:
+    for f, args in [
+        (T.one_layer_generated_variance, (value, 1.0)),
+        (T.optimal_weight, (1.0, value)),
+        (T.flow_matching_generated_variance, (value, 1.0)),
+        (T.deep_linear_generated_variance, (value, 1.0)),
+    ]:
         kw = {"q": 0.1, "depth": 2} if f is T.deep_linear_generated_variance else {}
         name = "lam" if args[0] is value else "sigma"
         with pytest.raises((TypeError, ValueError), match=name):

@@ -6,6 +6,7 @@ With every warning an error, the only acceptable outcomes are a finite result or
 message names the replaced argument. A test fails if a function is missing from the base table, so a new public
 function must be added here.
 """
+
 import inspect
 import warnings
 
@@ -43,8 +44,7 @@ BASE = {
     "loss_floor": ((LAM, 0.7), {}),
     "one_layer_emergence_time": ((LAM,), {"eta": 1.0, "q": 0.1, "n_grid": 200}),
     "one_layer_generated_variance": ((LAM, 1.0), {"eta": 1.0, "q": 0.1, "sigma_min": 0.002, "sigma_max": 80.0}),
-    "one_layer_log_generated_variance": ((LAM, 1.0), {"eta": 1.0, "q": 0.1, "sigma_min": 0.002,
-                                                      "sigma_max": 80.0}),
+    "one_layer_log_generated_variance": ((LAM, 1.0), {"eta": 1.0, "q": 0.1, "sigma_min": 0.002, "sigma_max": 80.0}),
     "one_layer_rate": ((LAM, 0.7), {"eta": 1.0}),
     "one_layer_weight": ((LAM, 0.7, 1.0), {"eta": 1.0, "q": 0.1}),
     "one_layer_weight_matrix": ((COV, 0.7, 1.0), {"eta": 1.0}),
@@ -58,18 +58,18 @@ BASE = {
     "decreasing_branch_exponent": ((0.3,), {}),
     "one_layer_emergence_time_exact": ((LAM,), {"eta": 1.0, "q": 0.1}),
     "eps_prediction_denoiser_weight": ((LAM, 0.7, 1.0), {"eta": 1.0, "q": 0.1}),
-    "eps_prediction_generated_variance": ((LAM, 1.0), {"eta": 1.0, "q": 0.1, "sigma_min": 0.002,
-                                                       "sigma_max": 80.0}),
+    "eps_prediction_generated_variance": ((LAM, 1.0), {"eta": 1.0, "q": 0.1, "sigma_min": 0.002, "sigma_max": 80.0}),
     "eps_prediction_weight": ((LAM, 0.7, 1.0), {"eta": 1.0, "q": 0.1}),
     "edm_effective_learning_rate": ((0.7,), {"eta": 1.0, "p_mean": -1.2, "p_std": 1.2, "sigma_data": 0.5}),
     "edm_loss_weight": ((0.7,), {"sigma_data": 0.5}),
     "edm_noise_density": ((0.7,), {"p_mean": -1.2, "p_std": 1.2}),
     "edm_preconditioning": ((0.7,), {"sigma_data": 0.5}),
-    "preconditioned_generated_variance": ((LAM, 1.0), {"eta": 1.0, "p_mean": -1.2, "p_std": 1.2,
-                                                       "sigma_data": 0.5, "sigma_min": 0.002, "sigma_max": 80.0}),
+    "preconditioned_generated_variance": (
+        (LAM, 1.0),
+        {"eta": 1.0, "p_mean": -1.2, "p_std": 1.2, "sigma_data": 0.5, "sigma_min": 0.002, "sigma_max": 80.0},
+    ),
     "preconditioned_weight": ((LAM, 0.7, 1.0), {"eta": 1.0, "p_mean": -1.2, "p_std": 1.2, "sigma_data": 0.5}),
-    "circulant_generated_variance": ((LAM_F, 1.0), {"eta": 1.0, "q": 0.1, "sigma_min": 0.002,
-                                                    "sigma_max": 80.0}),
+    "circulant_generated_variance": ((LAM_F, 1.0), {"eta": 1.0, "q": 0.1, "sigma_min": 0.002, "sigma_max": 80.0}),
     "circulant_weight": ((LAM_F, 0.7, 1.0), {"eta": 1.0, "q": 0.1}),
     "fourier_variances": ((np.eye(6) + 0.1, (6,)), {}),
     "fourier_variances_from_samples": ((np.random.default_rng(0).normal(size=(20, 6)),), {}),
@@ -100,8 +100,10 @@ BASE = {
     "shared_weight_dynamics": ((LAM,), {"n_features": 2, "n_nodes": 24}),
     "shared_generated_variance": ((LAM, 1.0), {"eta": 1.0, "n_features": 1, "sampler_steps": 6}),
     "empirical_spectrum": ((np.random.default_rng(0).normal(size=(20, 3)),), {}),
-    "finite_sample_generated_variance": ((np.random.default_rng(0).normal(size=(20, 3)), np.array([1.0]),
-                                          np.eye(3)), {"q": 0.1, "eta": 1.0, "sampler_steps": 6}),
+    "finite_sample_generated_variance": (
+        (np.random.default_rng(0).normal(size=(20, 3)), np.array([1.0]), np.eye(3)),
+        {"q": 0.1, "eta": 1.0, "sampler_steps": 6},
+    ),
 }
 
 FUNCTIONS = sorted(n for n in T.__all__ if inspect.isfunction(getattr(T, n)))
@@ -111,19 +113,29 @@ class _Junk:
     pass
 
 
-BAD = {"nan": np.nan, "inf": np.inf, "-inf": -np.inf, "complex": 1.0 + 1e-3j, "complex-array": np.array([1 + 0j]),
-       "bool": True, "string": "1.0", "bytes": b"1", "list-of-str": ["a"], "object": _Junk(), "nested": [[1.0], [2.0, 3.0]],
-       "nan-array": np.array([1.0, np.nan])}
+BAD = {
+    "nan": np.nan,
+    "inf": np.inf,
+    "-inf": -np.inf,
+    "complex": 1.0 + 1e-3j,
+    "complex-array": np.array([1 + 0j]),
+    "bool": True,
+    "string": "1.0",
+    "bytes": b"1",
+    "list-of-str": ["a"],
+    "object": _Junk(),
+    "nested": [[1.0], [2.0, 3.0]],
+    "nan-array": np.array([1.0, np.nan]),
+}
 EXTREME = {"zero": 0.0, "tiny": 1e-300, "subnormal": 5e-324, "huge": 1e300, "-huge": -1e300, "-one": -1.0}
 # arguments that may be None (their documented default)
-OPTIONAL = {"w0", "b0", "initial", "target", "trajectories", "smooth", "generated_mean", "target_mean",
-            "sampler_steps"}
+OPTIONAL = {"w0", "b0", "initial", "target", "trajectories", "smooth", "generated_mean", "target_mean", "sampler_steps"}
 
 
 def _arguments(name):
     args, kw = BASE[name]
     params = list(inspect.signature(getattr(T, name)).parameters)
-    pos = {p: i for i, p in enumerate(params[:len(args)])}
+    pos = {p: i for i, p in enumerate(params[: len(args)])}
     return args, kw, pos
 
 
@@ -152,8 +164,7 @@ def _finite(result):
         return True
     if isinstance(result, dict):  # fit dicts (None: too few modes); their numbers must be finite
         vals = [v for v in result.values() if v is not None]
-        return all(_finite(v) if isinstance(v, dict) else np.all(np.isfinite(np.asarray(v, dtype=float)))
-                   for v in vals)
+        return all(_finite(v) if isinstance(v, dict) else np.all(np.isfinite(np.asarray(v, dtype=float))) for v in vals)
     arrs = result if isinstance(result, (list, tuple)) else [result]
     return all(np.all(np.isfinite(np.asarray(a, dtype=float))) for a in arrs)
 

@@ -1,6 +1,7 @@
 """theory.heun_generated_variance: the discrete Heun sampler's generated variance for a per-mode linear
 denoiser, checked against an actual sampler (numerics.heun_sampler_linear) and, as the steps refine, against
 the continuous closed form (Prop. 4.2) and the quadrature of Lemma 4.1."""
+
 import numpy as np
 import pytest
 
@@ -28,8 +29,9 @@ def test_equals_the_linear_sampler_applied_to_a_unit_start(tau, append_zero):
 def test_matches_sampled_variance():
     sig = theory.edm_sigma_schedule(20, append_zero=True)
     n = 40_000
-    x = heun_sampler_linear(lambda s: theory.preconditioned_weight(LAM, s, 3.0), n_samples=n, dim=LAM.size,
-                            sigmas=sig, seed=1)
+    x = heun_sampler_linear(
+        lambda s: theory.preconditioned_weight(LAM, s, 3.0), n_samples=n, dim=LAM.size, sigmas=sig, seed=1
+    )
     got = theory.heun_generated_variance(theory.preconditioned_weight, LAM, 3.0, sig)
     # sample variance of n Gaussian draws: relative standard error sqrt(2/(n-1)) = 0.7 %; allow 4.5 of them
     np.testing.assert_allclose(x.var(0, ddof=1), got, rtol=4.5 * np.sqrt(2 / (n - 1)))

@@ -31,7 +31,8 @@ def test_kl_both_directions_with_means_match_quadrature():
     rev = sum(_kl_1d_quad(tm[k], tv[k], gm[k], gv[k]) for k in range(3))
     assert kl_divergence(gv, tv, generated_mean=gm, target_mean=tm) == pytest.approx(fwd, rel=1e-8)
     assert kl_divergence(gv, tv, direction="data||generated", generated_mean=gm, target_mean=tm) == pytest.approx(
-        rev, rel=1e-8)
+        rev, rel=1e-8
+    )
 
 
 def test_kl_sums_over_modes_axis_and_is_zero_at_equality():
@@ -53,8 +54,10 @@ def test_optimal_weight_is_least_squares_solution_on_samples():
     assert np.max(np.abs(theta[:3].T - optimal_weight_matrix(cov, sigma))) < 8e-3
     assert np.max(np.abs(theta[3] - optimal_bias(cov, mu, sigma))) < 2e-2
     # and the denoiser applies it
-    assert np.allclose(optimal_denoiser(x[:3], mu, cov, sigma), x[:3] @ optimal_weight_matrix(cov, sigma).T
-                       + optimal_bias(cov, mu, sigma))
+    assert np.allclose(
+        optimal_denoiser(x[:3], mu, cov, sigma),
+        x[:3] @ optimal_weight_matrix(cov, sigma).T + optimal_bias(cov, mu, sigma),
+    )
 
 
 def test_loss_floor_matches_monte_carlo_dsm_loss():
@@ -69,8 +72,7 @@ def test_loss_floor_matches_monte_carlo_dsm_loss():
     # moment formula of the loss at the optimum equals the floor
     cov = np.diag(lam)
     W = optimal_weight_matrix(cov, sigma)
-    assert affine_dsm_loss(W, np.zeros(4), cov, np.zeros(4), sigma) == pytest.approx(loss_floor(lam, sigma),
-                                                                                      rel=1e-12)
+    assert affine_dsm_loss(W, np.zeros(4), cov, np.zeros(4), sigma) == pytest.approx(loss_floor(lam, sigma), rel=1e-12)
 
 
 def test_ridge_loss_minimised_at_optimal_weight():

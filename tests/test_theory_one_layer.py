@@ -96,8 +96,9 @@ def test_weight_matches_ode_solve_of_scalar_gradient_flow():
     # per-mode loss (w-1)²λ + σ²w² (ridge view); dw/dτ = -η dL/dw solved numerically
     lam, sigma, eta, q = 0.37, 0.8, 0.6, 0.2
     taus = np.linspace(0, 3, 7)
-    sol = solve_ivp(lambda t, w: -eta * (2 * (w - 1) * lam + 2 * sigma**2 * w), (0, 3), [q], t_eval=taus,
-                    rtol=1e-12, atol=1e-14)
+    sol = solve_ivp(
+        lambda t, w: -eta * (2 * (w - 1) * lam + 2 * sigma**2 * w), (0, 3), [q], t_eval=taus, rtol=1e-12, atol=1e-14
+    )
     assert np.max(np.abs(sol.y[0] - one_layer_weight(lam, sigma, taus, eta=eta, q=q))) < 1e-10
 
 
@@ -109,8 +110,9 @@ def test_weight_limits():
 
 def test_log_and_linear_versions_agree():
     lam, tau = np.logspace(-3, 1, 4)[:, None], np.logspace(-2, 2, 5)
-    assert np.allclose(np.exp(one_layer_log_generated_variance(lam, tau)), one_layer_generated_variance(lam, tau),
-                       rtol=1e-15)
+    assert np.allclose(
+        np.exp(one_layer_log_generated_variance(lam, tau)), one_layer_generated_variance(lam, tau), rtol=1e-15
+    )
 
 
 def test_nonmonotonic_transient_dips_then_rises():

@@ -19,8 +19,14 @@ def _ode_then_quadrature(lam, tau, q, eta, n_nodes=400):
     a, b = np.log(SMIN), np.log(SMAX)
     ln_s = 0.5 * (b - a) * x + 0.5 * (b + a)
     s2 = np.exp(2 * ln_s)
-    sol = solve_ivp(lambda t, w: 8 * eta * w * (lam - w * (lam + s2)), (0.0, tau), np.full(n_nodes, q),
-                    method="LSODA", rtol=1e-11, atol=1e-14)
+    sol = solve_ivp(
+        lambda t, w: 8 * eta * w * (lam - w * (lam + s2)),
+        (0.0, tau),
+        np.full(n_nodes, q),
+        method="LSODA",
+        rtol=1e-11,
+        atol=1e-14,
+    )
     w_end = sol.y[:, -1]
     integral = 0.5 * (b - a) * np.sum(wts * (1.0 - w_end))
     return 2 * np.log(SMAX) - 2 * integral
@@ -68,14 +74,17 @@ def test_decay_curve_limits():
     assert two_layer_decay_curve(1e15, q=1.0) == pytest.approx(SMIN**2, rel=1e-6)
 
 
-@pytest.mark.parametrize("kwargs, exc, word", [
-    (dict(tau=-1.0, q=0.5), ValueError, "tau"),
-    (dict(tau=1.0, q=-0.1), ValueError, "q"),
-    (dict(tau=1.0, q=0.5, eta=0.0), ValueError, "eta"),
-    (dict(tau=1.0, q=0.5, sigma_min=1.0, sigma_max=0.5), ValueError, "sigma"),
-    (dict(tau="1", q=0.5), TypeError, "tau"),
-    (dict(tau=np.nan, q=0.5), ValueError, "tau"),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc, word",
+    [
+        (dict(tau=-1.0, q=0.5), ValueError, "tau"),
+        (dict(tau=1.0, q=-0.1), ValueError, "q"),
+        (dict(tau=1.0, q=0.5, eta=0.0), ValueError, "eta"),
+        (dict(tau=1.0, q=0.5, sigma_min=1.0, sigma_max=0.5), ValueError, "sigma"),
+        (dict(tau="1", q=0.5), TypeError, "tau"),
+        (dict(tau=np.nan, q=0.5), ValueError, "tau"),
+    ],
+)
 def test_decay_curve_bad_input(kwargs, exc, word):
     tau = kwargs.pop("tau")
     with pytest.raises(exc, match=word):

@@ -93,8 +93,12 @@ _SOURCES = {
     ),
     "fashion-mnist": (
         _Source("deb", "dataset-fashion-mnist=0.0~git20200523.55506a9-1", _FASHION_DEB, "deb"),
-        _Source("url", "https://deb.debian.org/debian/pool/main/d/dataset-fashion-mnist/" + _FASHION_DEB,
-                _FASHION_DEB, "deb"),
+        _Source(
+            "url",
+            "https://deb.debian.org/debian/pool/main/d/dataset-fashion-mnist/" + _FASHION_DEB,
+            _FASHION_DEB,
+            "deb",
+        ),
         _Source("idx", "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com"),
     ),
 }
@@ -137,9 +141,18 @@ DATASETS = {
 # Photographs bundled in the scikit-image / scikit-learn wheels (no download). The test split holds out whole photos.
 _PHOTOS = {
     "train": [
-        "skimage:astronaut", "skimage:coffee", "skimage:rocket", "skimage:hubble_deep_field",
-        "skimage:immunohistochemistry", "skimage:stereo_motorcycle", "sklearn:china.jpg",
-        "skimage:grass", "skimage:gravel", "skimage:brick", "skimage:moon", "skimage:coins",
+        "skimage:astronaut",
+        "skimage:coffee",
+        "skimage:rocket",
+        "skimage:hubble_deep_field",
+        "skimage:immunohistochemistry",
+        "skimage:stereo_motorcycle",
+        "sklearn:china.jpg",
+        "skimage:grass",
+        "skimage:gravel",
+        "skimage:brick",
+        "skimage:moon",
+        "skimage:coins",
     ],
     "test": ["skimage:chelsea", "sklearn:flower.jpg", "skimage:camera"],
 }
@@ -211,7 +224,7 @@ def _parse_idx(raw: bytes, what: str) -> np.ndarray:
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 8 or not 1 <= raw[3] <= 4:
         raise ValueError(f"{what} is not a uint8 IDX file")
     ndim = raw[3]
-    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     if len(raw) != 4 + 4 * ndim + int(np.prod(shape)):
         raise ValueError(f"{what} is truncated or too long for its shape {shape}")
     return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(shape)
@@ -226,13 +239,14 @@ def _check_arrays(name: str, arrays: dict[str, np.ndarray], where: str) -> None:
         if tuple(arr.shape) != shape or _digest(arr) != sha:
             raise ChecksumError(
                 f"{where}: the decoded {key} of {name!r} (shape {tuple(arr.shape)}) do not match the pinned sha256; "
-                f"refused, never used")
+                f"refused, never used"
+            )
 
 
 def _open_url(url: str) -> bytes:
     import urllib.request
 
-    with urllib.request.urlopen(url, timeout=60) as r:  # noqa: S310 - fixed https/file URLs of the data sets
+    with urllib.request.urlopen(url, timeout=60) as r:
         return r.read()
 
 
@@ -242,10 +256,10 @@ def _ar_members(blob: bytes) -> dict[str, bytes]:
         raise ValueError("not a Debian package (ar archive)")
     out, pos = {}, 8
     while pos + 60 <= len(blob):
-        head = blob[pos: pos + 60]
+        head = blob[pos : pos + 60]
         name = head[:16].decode().strip().rstrip("/")
         size = int(head[48:58].decode().strip())
-        out[name] = blob[pos + 60: pos + 60 + size]
+        out[name] = blob[pos + 60 : pos + 60 + size]
         pos += 60 + size + (size % 2)
     return out
 
@@ -338,8 +352,9 @@ _VERIFIED: dict[str, tuple] = {}  # folder -> file signatures checked in this pr
 
 
 def _signature(folder: Path) -> tuple:
-    return tuple((f, (folder / f).stat().st_mtime_ns, (folder / f).stat().st_size)
-                 for f in [_MANIFEST, *_IDX_FILES.values()])
+    return tuple(
+        (f, (folder / f).stat().st_mtime_ns, (folder / f).stat().st_size) for f in [_MANIFEST, *_IDX_FILES.values()]
+    )
 
 
 def _extracted(name: str) -> Path | None:
@@ -412,9 +427,11 @@ def _fetch_one(name: str, verbose: bool) -> None:
         return
     raw = next((root / "raw" for root in _roots() if _writable(root / "raw")), None)
     if raw is None:
-        raise DataNotFoundError(f"no writable folder for {name!r} (tried {[str(r) for r in _roots()]}); set "
-                                f"SPECTRAL_BIAS_DATA to a writable folder and run: python -m spectral_bias.data fetch "
-                                f"{name}")
+        raise DataNotFoundError(
+            f"no writable folder for {name!r} (tried {[str(r) for r in _roots()]}); set "
+            f"SPECTRAL_BIAS_DATA to a writable folder and run: python -m spectral_bias.data fetch "
+            f"{name}"
+        )
     with _Lock(raw, name):
         folder = raw / name  # another process may have finished while we waited for the lock
         if (folder / _MANIFEST).is_file() and _verify_extracted(name, folder, force=True) is None:
@@ -425,8 +442,9 @@ def _fetch_one(name: str, verbose: bool) -> None:
         for src in _sources(name):
             try:
                 files = _obtain(src, name, raw)
-                arrays = {k: _parse_idx(files[k], f"{k} from {src.describe()}") if k in files else None
-                          for k in _IDX_FILES}
+                arrays = {
+                    k: _parse_idx(files[k], f"{k} from {src.describe()}") if k in files else None for k in _IDX_FILES
+                }
                 _check_arrays(name, {k: v for k, v in arrays.items() if v is not None}, src.describe())
             except ChecksumError as err:
                 refused.append(str(err))
@@ -441,10 +459,15 @@ def _fetch_one(name: str, verbose: bool) -> None:
                 print(f"{name}: {src.describe()} -> {out} (decoded arrays sha256 ok)")
             return
     if refused:
-        raise ChecksumError("; ".join(refused) + f". Delete the refused files in {raw} and run: "
-                            + FETCH_HINT.format(name=name))
-    raise DataNotFoundError(f"could not fetch {name!r}; tried: " + "; ".join(tried)
-                            + ". Connect to the internet (or a package registry) and run: " + FETCH_HINT.format(name=name))
+        raise ChecksumError(
+            "; ".join(refused) + f". Delete the refused files in {raw} and run: " + FETCH_HINT.format(name=name)
+        )
+    raise DataNotFoundError(
+        f"could not fetch {name!r}; tried: "
+        + "; ".join(tried)
+        + ". Connect to the internet (or a package registry) and run: "
+        + FETCH_HINT.format(name=name)
+    )
 
 
 def fetch(name: str | None = None, *, verbose: bool = True) -> None:
@@ -482,8 +505,10 @@ def _idx_array(name: str, key: str) -> np.ndarray:
         )
     problem = _verify_extracted(name, folder)
     if problem:
-        raise DataNotFoundError(f"the fetched {name!r} data in {folder} are not usable ({problem}). Fetch them again "
-                                "with: " + FETCH_HINT.format(name=name))
+        raise DataNotFoundError(
+            f"the fetched {name!r} data in {folder} are not usable ({problem}). Fetch them again "
+            "with: " + FETCH_HINT.format(name=name)
+        )
     return _parse_idx((folder / _IDX_FILES[key]).read_bytes(), _IDX_FILES[key])
 
 
@@ -522,11 +547,15 @@ def _native_uint8(name: str, split: str) -> np.ndarray:
             with np.load(path) as f:
                 images = f["images"]
         except (OSError, KeyError, ValueError) as err:
-            raise DataNotFoundError(f"the mnist-1k fixture {path} is missing or unreadable ({err}); reinstall the "
-                                    "package: pip install --force-reinstall 'spectral_bias[all]'") from err
+            raise DataNotFoundError(
+                f"the mnist-1k fixture {path} is missing or unreadable ({err}); reinstall the "
+                "package: pip install --force-reinstall 'spectral_bias[all]'"
+            ) from err
         if tuple(images.shape) != _MNIST_1K[0] or _digest(images) != _MNIST_1K[1]:
-            raise DataNotFoundError(f"the mnist-1k fixture {path} does not match its pinned sha256; reinstall the "
-                                    "package: pip install --force-reinstall 'spectral_bias[all]'")
+            raise DataNotFoundError(
+                f"the mnist-1k fixture {path} does not match its pinned sha256; reinstall the "
+                "package: pip install --force-reinstall 'spectral_bias[all]'"
+            )
         return images
     try:
         if name == "digits":
@@ -574,7 +603,7 @@ def _cut_patches(split: str, n: int, size: int, channels: int, seed: int) -> np.
         p = pyramids[k]
         r = rng.integers(0, p.shape[0] - size + 1)
         c = rng.integers(0, p.shape[1] - size + 1)
-        crop = p[r: r + size, c: c + size]
+        crop = p[r : r + size, c : c + size]
         if rng.random() < 0.5:
             crop = crop[:, ::-1]
         if rng.random() < 0.5:
@@ -705,13 +734,20 @@ def _resize(images: np.ndarray, resolution: int) -> np.ndarray:
     return np.stack([np.asarray(Image.fromarray(im).resize((resolution, resolution), mode)) for im in images])
 
 
-def load_uint8(name: str, split: str = "train", n: int | None = None, resolution: int | None = None,
-               channels: int = 1, seed: int = 0) -> np.ndarray:
+def load_uint8(
+    name: str,
+    split: str = "train",
+    n: int | None = None,
+    resolution: int | None = None,
+    channels: int = 1,
+    seed: int = 0,
+) -> np.ndarray:
     """Like :func:`load` but returns the cached uint8 array of shape ``(N, C, H, W)``."""
     _validate(name, split, n, resolution, channels, seed)
     res = resolution or DATASETS[name][0]
-    key = _cache_key("images", name=name, split=split, n=n, res=res, ch=channels, seed=seed,
-                     source=_source_id(name, split))
+    key = _cache_key(
+        "images", name=name, split=split, n=n, res=res, ch=channels, seed=seed, source=_source_id(name, split)
+    )
     cached = _cache_read(key, ("images",))
     if cached is not None:
         return cached["images"]
@@ -730,8 +766,14 @@ def load_uint8(name: str, split: str = "train", n: int | None = None, resolution
     return images
 
 
-def load(name: str, split: str = "train", n: int | None = None, resolution: int | None = None,
-         channels: int = 1, seed: int = 0) -> np.ndarray:
+def load(
+    name: str,
+    split: str = "train",
+    n: int | None = None,
+    resolution: int | None = None,
+    channels: int = 1,
+    seed: int = 0,
+) -> np.ndarray:
     """Images of a data set as float32 ``(N, C, H, W)`` scaled from ``[0, 255]`` to ``[-1, 1]``.
 
     Parameters
@@ -793,21 +835,39 @@ def spectrum_of(x: np.ndarray) -> Spectrum:
     return Spectrum(mean=mean, eigenvalues=evals, eigenvectors=evecs * signs, n_samples=len(x))
 
 
-def spectrum(name: str, split: str = "train", n: int | None = None, resolution: int | None = None,
-             channels: int = 1, seed: int = 0) -> Spectrum:
+def spectrum(
+    name: str,
+    split: str = "train",
+    n: int | None = None,
+    resolution: int | None = None,
+    channels: int = 1,
+    seed: int = 0,
+) -> Spectrum:
     """Mean and covariance spectrum (eigenvalues descending, eigenvectors as columns) of ``load(...)``, cached."""
     _validate(name, split, n, resolution, channels, seed)
     res = resolution or DATASETS[name][0]
-    key = _cache_key("spectrum", name=name, split=split, n=n, res=res, ch=channels, seed=seed,
-                     source=_source_id(name, split))
+    key = _cache_key(
+        "spectrum", name=name, split=split, n=n, res=res, ch=channels, seed=seed, source=_source_id(name, split)
+    )
     fields = ("mean", "eigenvalues", "eigenvectors", "n_samples")
     cached = _cache_read(key, fields)
     if cached is not None:
-        return Spectrum(mean=cached["mean"], eigenvalues=cached["eigenvalues"], eigenvectors=cached["eigenvectors"],
-                        n_samples=int(cached["n_samples"]))
+        return Spectrum(
+            mean=cached["mean"],
+            eigenvalues=cached["eigenvalues"],
+            eigenvectors=cached["eigenvectors"],
+            n_samples=int(cached["n_samples"]),
+        )
     spec = spectrum_of(load(name, split, n, resolution, channels, seed))
-    _cache_write(key, {"mean": spec.mean, "eigenvalues": spec.eigenvalues, "eigenvectors": spec.eigenvectors,
-                       "n_samples": np.array(spec.n_samples)})
+    _cache_write(
+        key,
+        {
+            "mean": spec.mean,
+            "eigenvalues": spec.eigenvalues,
+            "eigenvectors": spec.eigenvectors,
+            "n_samples": np.array(spec.n_samples),
+        },
+    )
     return spec
 
 

@@ -52,22 +52,22 @@ from . import theory
 
 __all__ = [
     "Verdict",
-    "check_loss_floor",
-    "check_euler_sampler",
-    "check_one_layer_weight",
-    "check_generated_variance_converged",
-    "check_generated_variance",
-    "check_emergence_time",
-    "check_two_layer_weight",
-    "check_heun_step",
-    "check_matched_gaussian",
-    "check_generated_variance_at_init",
+    "check_alignment_score",
     "check_emergence_exponent",
+    "check_emergence_time",
+    "check_euler_sampler",
+    "check_generated_variance",
+    "check_generated_variance_at_init",
+    "check_generated_variance_converged",
+    "check_heun_step",
+    "check_loss_floor",
+    "check_matched_gaussian",
+    "check_one_layer_weight",
     "check_patch_covariance",
     "check_preconditioned_initial_weight",
-    "check_alignment_score",
     "check_preconditioned_weight",
     "check_shared_weight_rate",
+    "check_two_layer_weight",
 ]
 
 SIGMA_MIN, SIGMA_MAX = 0.002, 80.0
@@ -89,8 +89,7 @@ class Verdict:
         return self.passed
 
     def __str__(self) -> str:
-        head = (f"PASSED {self.exercise}" if self.passed
-                else f"NOT YET {self.exercise}: {len(self.problems)} problem(s)")
+        head = f"PASSED {self.exercise}" if self.passed else f"NOT YET {self.exercise}: {len(self.problems)} problem(s)"
         lines = [head] + [f"  - {p}" for p in self.problems] + [f"  ({n})" for n in self.notes]
         return "\n".join(lines)
 
@@ -184,8 +183,10 @@ def _kind_problem(out, what, verb="returned"):
     except Exception:  # ragged lists and other objects numpy cannot hold
         return f"your {what} {verb} {type(out).__name__}, not numbers"
     if np.iscomplexobj(arr):
-        return (f"your {what} {verb} complex numbers: the answer is real (a square root or log of a negative "
-                "number somewhere?)")
+        return (
+            f"your {what} {verb} complex numbers: the answer is real (a square root or log of a negative "
+            "number somewhere?)"
+        )
     if arr.dtype.kind not in "iuf":
         try:
             np.asarray(arr, dtype=float)
@@ -207,20 +208,28 @@ def _as_array(out, what, shape, *, finite=True):
         raise _StudentError(problem)
     arr = np.asarray(out, dtype=float)
     if finite and arr.size == 1 and shape != () and not np.all(np.isfinite(arr)):
-        raise _StudentError(f"your {what} returned {float(arr.reshape(()))} (one number, not finite) where a finite "
-                            f"array of shape {shape} was expected")
+        raise _StudentError(
+            f"your {what} returned {float(arr.reshape(()))} (one number, not finite) where a finite "
+            f"array of shape {shape} was expected"
+        )
     if arr.shape != shape:
         if arr.size == 1 and shape != ():
-            raise _StudentError(f"your {what} returned a single number where an array of shape {shape} was "
-                                f"expected: make it work element-wise on numpy arrays (use np.exp, not math.exp)")
-        raise _StudentError(f"your {what} returned shape {arr.shape}, expected {shape}: it should broadcast its "
-                            f"array arguments like numpy does")
+            raise _StudentError(
+                f"your {what} returned a single number where an array of shape {shape} was "
+                f"expected: make it work element-wise on numpy arrays (use np.exp, not math.exp)"
+            )
+        raise _StudentError(
+            f"your {what} returned shape {arr.shape}, expected {shape}: it should broadcast its "
+            f"array arguments like numpy does"
+        )
     if finite and not np.all(np.isfinite(arr)):
         bad = ~np.isfinite(arr)
         which = "NaN" if np.isnan(arr[bad]).all() else ("inf" if np.isinf(arr[bad]).all() else "NaN/inf")
         where = "" if arr.ndim == 0 else f" in {int(bad.sum())} of {arr.size} entries"
-        raise _StudentError(f"your {what} returned {which}{where}: look for a 0/0, a division by zero, an overflow "
-                            "(exp of a large number) or the log of a negative number")
+        raise _StudentError(
+            f"your {what} returned {which}{where}: look for a 0/0, a division by zero, an overflow "
+            "(exp of a large number) or the log of a negative number"
+        )
     return arr
 
 
@@ -235,16 +244,20 @@ def _as_number(out, what, *, finite=True, verb="returned"):
     val = float(arr.reshape(()))
     if finite and not math.isfinite(val):
         shown = "NaN" if math.isnan(val) else val
-        raise _StudentError(f"your {what} is {shown}, not a finite number: look for a 0/0, a division by zero or "
-                            "the log of a negative number")
+        raise _StudentError(
+            f"your {what} is {shown}, not a finite number: look for a 0/0, a division by zero or "
+            "the log of a negative number"
+        )
     return val
 
 
 def _check_callable(fn, name):
     if not callable(fn):
         hint = " (you passed None: did the cell defining your function run?)" if fn is None else ""
-        raise _StudentError(f"{name} must be your function itself (a callable), got {type(fn).__name__}{hint}: "
-                            f"write check(my_function), not check(my_function(...))")
+        raise _StudentError(
+            f"{name} must be your function itself (a callable), got {type(fn).__name__}{hint}: "
+            f"write check(my_function), not check(my_function(...))"
+        )
 
 
 def _random_modes(rng, n):
@@ -258,6 +271,7 @@ def _random_modes(rng, n):
 # ------------------------------------------------------------------------------------------------------------------
 # Chapter 1
 # ------------------------------------------------------------------------------------------------------------------
+
 
 @_guarded("ex-ch1-loss-floor")
 def check_loss_floor(mse, lam, sigma, n_samples, *, verbose=True) -> Verdict:
@@ -289,18 +303,26 @@ def check_loss_floor(mse, lam, sigma, n_samples, *, verbose=True) -> Verdict:
     if abs(z) <= 4.0:
         rep.note(f"your {mse:.5g} vs the formula {floor:.5g}: {z:+.1f} standard errors (se = {se:.2g})")
         return rep.done(verbose)
-    rep.fail(f"your loss {mse:.5g} is {z:+.1f} standard errors from the formula {floor:.5g} (se = {se:.2g} "
-             f"for n = {n_samples})")
+    rep.fail(
+        f"your loss {mse:.5g} is {z:+.1f} standard errors from the formula {floor:.5g} (se = {se:.2g} "
+        f"for n = {n_samples})"
+    )
     if d > 1 and abs(mse - floor / d) <= 4.0 * se / d:
-        rep.fail(f"it equals the formula divided by d = {d}: you averaged the squared error over coordinates too "
-                 "(np.mean over everything). The loss sums over coordinates and averages over samples: "
-                 "np.mean(np.sum(err**2, axis=1))")
+        rep.fail(
+            f"it equals the formula divided by d = {d}: you averaged the squared error over coordinates too "
+            "(np.mean over everything). The loss sums over coordinates and averages over samples: "
+            "np.mean(np.sum(err**2, axis=1))"
+        )
     elif abs(mse - d * sigma**2) <= 4.0 * sigma**2 * math.sqrt(2.0 * d / n_samples):
-        rep.fail(f"it equals d σ² = {d * sigma ** 2:.4g}, the error of the *noisy input*: apply the denoiser to "
-                 "x0 + σ z before comparing with x0")
+        rep.fail(
+            f"it equals d σ² = {d * sigma**2:.4g}, the error of the *noisy input*: apply the denoiser to "
+            "x0 + σ z before comparing with x0"
+        )
     elif z > 0:
-        rep.fail("it is too large: check that the denoiser is evaluated at the same σ you used for the noise, and "
-                 "that the mean μ is added back by the denoiser")
+        rep.fail(
+            "it is too large: check that the denoiser is evaluated at the same σ you used for the noise, and "
+            "that the mean μ is added back by the denoiser"
+        )
     else:
         rep.fail("it is too small: the denoiser must not see the clean x0; it only sees x0 + σ z")
     return rep.done(verbose)
@@ -335,14 +357,20 @@ def check_euler_sampler(sampler, *, verbose=True) -> Verdict:
             return theory.optimal_weight(lam, sigma) * np.asarray(x)
 
         try:
-            out = _as_array(_call(sampler, "sampler", denoiser, np.full(lam.shape, SIGMA_MAX), sig.copy()),
-                            "sampler", lam.shape, finite=False)
+            out = _as_array(
+                _call(sampler, "sampler", denoiser, np.full(lam.shape, SIGMA_MAX), sig.copy()),
+                "sampler",
+                lam.shape,
+                finite=False,
+            )
         except _StudentError as err:
             rep.fail(str(err))
             return rep.done(verbose)
         if not np.all(np.isfinite(out)):
-            rep.fail(f"with {n} steps your sampler returned non-finite values (NaN or inf: {out}); look for a division "
-                     "by σ = 0")
+            rep.fail(
+                f"with {n} steps your sampler returned non-finite values (NaN or inf: {out}); look for a division "
+                "by σ = 0"
+            )
             return rep.done(verbose)
         errs.append(np.max(np.abs(out / exact - 1.0)))
         calls.append(count[0])
@@ -353,26 +381,37 @@ def check_euler_sampler(sampler, *, verbose=True) -> Verdict:
     steps = ns - 1
     if not np.all(np.array(calls) == steps):
         per = np.array(calls) / steps
-        rep.fail(f"Euler uses one denoiser evaluation per step; yours used {per[-1]:.2g} per step "
-                 f"({calls[-1]} calls for {steps[-1]} steps)")
+        rep.fail(
+            f"Euler uses one denoiser evaluation per step; yours used {per[-1]:.2g} per step "
+            f"({calls[-1]} calls for {steps[-1]} steps)"
+        )
     if np.all(errs < 1e-12):
-        rep.fail("your sampler returns the exact answer for every number of steps: it should integrate the ODE, not "
-                 "use the closed form")
+        rep.fail(
+            "your sampler returns the exact answer for every number of steps: it should integrate the ODE, not "
+            "use the closed form"
+        )
         return rep.done(verbose)
     slope = float(np.polyfit(np.log(ns), np.log(np.maximum(errs, 1e-300)), 1)[0])
-    rep.note(f"relative errors for n = {ns.tolist()} steps: {np.array2string(errs, precision=2)}; "
-             f"log-log slope {slope:.2f}")
+    rep.note(
+        f"relative errors for n = {ns.tolist()} steps: {np.array2string(errs, precision=2)}; log-log slope {slope:.2f}"
+    )
     if slope > -0.3:
         if errs[-1] > 1.0:
-            rep.fail(f"the error does not shrink with more steps (slope {slope:.2f}; error {errs[-1]:.3g} at 256 "
-                     "steps) and the output is far too large: check the sign of the step, "
-                     "x_next = x + (sigma_next - sigma) * (x - D(x, sigma)) / sigma, with sigma_next < sigma")
+            rep.fail(
+                f"the error does not shrink with more steps (slope {slope:.2f}; error {errs[-1]:.3g} at 256 "
+                "steps) and the output is far too large: check the sign of the step, "
+                "x_next = x + (sigma_next - sigma) * (x - D(x, sigma)) / sigma, with sigma_next < sigma"
+            )
         else:
-            rep.fail(f"the error does not shrink with more steps (slope {slope:.2f}): check that you step over every "
-                     "consecutive pair (sigmas[i], sigmas[i+1]) and evaluate D at the current σ")
+            rep.fail(
+                f"the error does not shrink with more steps (slope {slope:.2f}): check that you step over every "
+                "consecutive pair (sigmas[i], sigmas[i+1]) and evaluate D at the current σ"
+            )
     elif slope < -1.6:
-        rep.fail(f"your sampler is second order (slope {slope:.2f}): that is Heun's method. Euler takes the slope at "
-                 "the start of each step only")
+        rep.fail(
+            f"your sampler is second order (slope {slope:.2f}): that is Heun's method. Euler takes the slope at "
+            "the start of each step only"
+        )
     elif not -1.3 <= slope <= -0.7:
         rep.fail(f"the error falls with slope {slope:.2f}; an Euler sampler should give -1")
     if errs[-1] > 0.05 and slope <= -0.3:
@@ -383,6 +422,7 @@ def check_euler_sampler(sampler, *, verbose=True) -> Verdict:
 # ------------------------------------------------------------------------------------------------------------------
 # Core theory (chapters 3-6)
 # ------------------------------------------------------------------------------------------------------------------
+
 
 def _weight_checks(fn, reference, rep, *, q_range, rate_name, mistakes, n=200, seed=0, strict_zero=True):
     """Shared checks of a per-mode weight function fn(lam, sigma, tau, eta=, q=) against ``reference``."""
@@ -401,18 +441,22 @@ def _weight_checks(fn, reference, rep, *, q_range, rate_name, mistakes, n=200, s
     bad = np.abs(got - ref) > tol
     if bad.any():
         i = int(np.argmax(np.abs(got - ref) / tol))
-        rep.fail(f"wrong value on {bad.sum()} of {n} random inputs; e.g. lam={lam[i]:.4g}, sigma={sigma[i]:.4g}, "
-                 f"tau={tau[i]:.4g}, eta={eta:.4g}, q={q[i]:.4g}: you give {got[i]:.6g}, expected {ref[i]:.6g}")
+        rep.fail(
+            f"wrong value on {bad.sum()} of {n} random inputs; e.g. lam={lam[i]:.4g}, sigma={sigma[i]:.4g}, "
+            f"tau={tau[i]:.4g}, eta={eta:.4g}, q={q[i]:.4g}: you give {got[i]:.6g}, expected {ref[i]:.6g}"
+        )
         for name, wrong in mistakes:
             if np.allclose(got, wrong(lam, sigma, tau, eta, q), rtol=1e-6, atol=1e-8):
                 rep.fail(name)
                 break
         # limits tell which part is wrong
         try:
-            at0 = _as_array(_call(fn, "function", lam, sigma, 0.0 * tau, eta=eta, q=q), "function", lam.shape,
-                            finite=False)
-            atinf = _as_array(_call(fn, "function", lam, sigma, 1e6 / (eta * lam), eta=eta, q=q), "function",
-                              lam.shape, finite=False)
+            at0 = _as_array(
+                _call(fn, "function", lam, sigma, 0.0 * tau, eta=eta, q=q), "function", lam.shape, finite=False
+            )
+            atinf = _as_array(
+                _call(fn, "function", lam, sigma, 1e6 / (eta * lam), eta=eta, q=q), "function", lam.shape, finite=False
+            )
         except _StudentError as err:
             rep.fail(str(err))
             return
@@ -420,8 +464,10 @@ def _weight_checks(fn, reference, rep, *, q_range, rate_name, mistakes, n=200, s
         if not np.allclose(at0, q, rtol=1e-6, atol=1e-9):
             rep.fail("at tau = 0 your weight should equal the initial weight q, but it does not")
         if not np.allclose(atinf, wstar, rtol=1e-6, atol=1e-9):
-            rep.fail("after a very long training time your weight should reach the ridge optimum "
-                     "w* = lam / (lam + sigma**2), but it does not")
+            rep.fail(
+                "after a very long training time your weight should reach the ridge optimum "
+                "w* = lam / (lam + sigma**2), but it does not"
+            )
         elif np.allclose(at0, q, rtol=1e-6, atol=1e-9):
             rep.fail(f"the start (q) and end (w*) are right, so the *speed* is wrong: check the rate {rate_name}")
         return
@@ -433,12 +479,18 @@ def _weight_checks(fn, reference, rep, *, q_range, rate_name, mistakes, n=200, s
         rep.fail(str(err) + " (lam of shape (5, 1), tau of shape (1, 7))")
         return
     if not np.allclose(grid, reference(lam_c, sigma[0], tau_r, eta, q[0]), rtol=1e-6, atol=1e-9):
-        rep.fail("correct element by element, but wrong when lam has shape (5, 1) and tau shape (1, 7): "
-                 "use numpy operations that broadcast")
+        rep.fail(
+            "correct element by element, but wrong when lam has shape (5, 1) and tau shape (1, 7): "
+            "use numpy operations that broadcast"
+        )
     # 3) edge cases: a mode with no variance, a weight starting at its optimum
     try:
-        zero = _as_array(_call(fn, "function", np.array([0.0]), np.array([1.0]), np.array([3.0]), eta=1.0,
-                               q=np.array([0.5])), "function", (1,), finite=strict_zero)
+        zero = _as_array(
+            _call(fn, "function", np.array([0.0]), np.array([1.0]), np.array([3.0]), eta=1.0, q=np.array([0.5])),
+            "function",
+            (1,),
+            finite=strict_zero,
+        )
     except _StudentError as err:
         rep.fail(str(err) + " (edge case lam = 0)")
         return
@@ -449,8 +501,10 @@ def _weight_checks(fn, reference, rep, *, q_range, rate_name, mistakes, n=200, s
             rep.fail(msg)
         else:  # the textbook form K q / ((K - q) E + q) is 0/0 at lam = 0: worth knowing, not a failure
             rep.note(msg + ": rewrite the formula so that it has no 0/0 when lam = 0 (divide through by K)")
-    rep.note(f"compared on {n} random inputs (lam in [1e-3, 10], sigma in [0.002, 80], tau in [1e-3, 100]), on a "
-             "(5, 7) broadcast grid and at lam = 0")
+    rep.note(
+        f"compared on {n} random inputs (lam in [1e-3, 10], sigma in [0.002, 80], tau in [1e-3, 100]), on a "
+        "(5, 7) broadcast grid and at lam = 0"
+    )
 
 
 @_guarded("one-layer weight, eq. (7)")
@@ -473,14 +527,25 @@ def check_one_layer_weight(fn, *, verbose=True) -> Verdict:
         return lambda lam, s, t, eta, q: target_fn(lam, s) + (q - target_fn(lam, s)) * np.exp(-rate_fn(lam, s, eta) * t)
 
     mistakes = [
-        ("your rate is eta (sigma^2 + lam), half the right one: the gradient of (w - 1)^2 lam + sigma^2 w^2 "
-         "brings a factor 2, so the rate is 2 eta (sigma^2 + lam)", w_with(lambda l, s, e: e * (s**2 + l))),
-        ("your rate is 2 eta lam: the noise adds sigma^2 to the input variance, so the rate is 2 eta (sigma^2 + lam)",
-         w_with(lambda l, s, e: 2 * e * l)),
-        ("your rate is 4 eta (sigma^2 + lam), twice the right one (the loss is not halved here: "
-         "dw/dtau = -eta dL/dw = -2 eta ((lam + sigma^2) w - lam))", w_with(lambda l, s, e: 4 * e * (s**2 + l))),
-        ("your target is lam / (lam + sigma) : the optimum divides by the input variance lam + sigma^2",
-         w_with(lambda l, s, e: 2 * e * (s**2 + l), lambda l, s: l / (l + s))),
+        (
+            "your rate is eta (sigma^2 + lam), half the right one: the gradient of (w - 1)^2 lam + sigma^2 w^2 "
+            "brings a factor 2, so the rate is 2 eta (sigma^2 + lam)",
+            w_with(lambda l, s, e: e * (s**2 + l)),
+        ),
+        (
+            "your rate is 2 eta lam: the noise adds sigma^2 to the input variance, so the rate is 2 eta "
+            "(sigma^2 + lam)",
+            w_with(lambda l, s, e: 2 * e * l),
+        ),
+        (
+            "your rate is 4 eta (sigma^2 + lam), twice the right one (the loss is not halved here: "
+            "dw/dtau = -eta dL/dw = -2 eta ((lam + sigma^2) w - lam))",
+            w_with(lambda l, s, e: 4 * e * (s**2 + l)),
+        ),
+        (
+            "your target is lam / (lam + sigma) : the optimum divides by the input variance lam + sigma^2",
+            w_with(lambda l, s, e: 2 * e * (s**2 + l), lambda l, s: l / (l + s)),
+        ),
     ]
     _weight_checks(fn, ref, rep, q_range=(-0.5, 1.5), rate_name="2 eta (sigma^2 + lam)", mistakes=mistakes)
     return rep.done(verbose)
@@ -506,19 +571,29 @@ def check_two_layer_weight(fn, *, verbose=True) -> Verdict:
         def w(lam, s, t, eta, q):
             ws = lam / (lam + s**2)
             return ws * q / ((ws - q) * np.exp(-rate_fn(lam, s, eta) * t) + q)
+
         return w
 
     mistakes = [
-        ("your rate is 4 eta lam: that is the balanced two-factor model W = P Q; for W = P P^T both factors are the "
-         "same matrix and the rate doubles to 8 eta lam", logistic(lambda l, s, e: 4 * e * l)),
-        ("your rate depends on sigma (8 eta (lam + sigma^2)): in the two-layer model the logistic rate is "
-         "8 eta lam, the same at every noise level", logistic(lambda l, s, e: 8 * e * (l + s**2))),
-        ("your weight is the one-layer exponential of eq. (7): the two-layer weight grows logistically (an S-curve "
-         "in log tau)", lambda lam, s, t, eta, q: lam / (lam + s**2) + (q - lam / (lam + s**2))
-         * np.exp(-2 * eta * t * (s**2 + lam))),
+        (
+            "your rate is 4 eta lam: that is the balanced two-factor model W = P Q; for W = P P^T both factors are the "
+            "same matrix and the rate doubles to 8 eta lam",
+            logistic(lambda l, s, e: 4 * e * l),
+        ),
+        (
+            "your rate depends on sigma (8 eta (lam + sigma^2)): in the two-layer model the logistic rate is "
+            "8 eta lam, the same at every noise level",
+            logistic(lambda l, s, e: 8 * e * (l + s**2)),
+        ),
+        (
+            "your weight is the one-layer exponential of eq. (7): the two-layer weight grows logistically (an S-curve "
+            "in log tau)",
+            lambda lam, s, t, eta, q: (
+                lam / (lam + s**2) + (q - lam / (lam + s**2)) * np.exp(-2 * eta * t * (s**2 + lam))
+            ),
+        ),
     ]
-    _weight_checks(fn, ref, rep, q_range=(0.01, 1.2), rate_name="8 eta lam", mistakes=mistakes, n=60,
-                   strict_zero=False)
+    _weight_checks(fn, ref, rep, q_range=(0.01, 1.2), rate_name="8 eta lam", mistakes=mistakes, n=60, strict_zero=False)
     return rep.done(verbose)
 
 
@@ -534,7 +609,7 @@ def _logistic_ode(lam, sigma, tau, eta, q):
             out[idx] = w0
             continue
         # integrate in u = 8 η λ τ (dimensionless) when λ > 0; the solution is then w*(...) of u only
-        rhs = lambda _, w: [8.0 * eta * w[0] * (l - (l + s**2) * w[0])]  # noqa: E731
+        rhs = lambda _, w: [8.0 * eta * w[0] * (l - (l + s**2) * w[0])]
         sol = solve_ivp(rhs, (0.0, t), [w0], method="LSODA", rtol=1e-11, atol=1e-14)
         out[idx] = sol.y[0, -1]
     return out
@@ -565,22 +640,28 @@ def check_generated_variance_converged(fn, *, verbose=True) -> Verdict:
         if np.allclose(got, ref, rtol=1e-9, atol=0):
             continue
         i = int(np.argmax(np.abs(got / ref - 1)))
-        rep.fail(f"with sigma_min={s0}, sigma_max={sT}: for lam={lam[i]:.4g} you give {got[i]:.6g}, "
-                 f"expected {ref[i]:.6g}")
+        rep.fail(
+            f"with sigma_min={s0}, sigma_max={sT}: for lam={lam[i]:.4g} you give {got[i]:.6g}, expected {ref[i]:.6g}"
+        )
         if np.allclose(got, lam, rtol=1e-9):
-            rep.fail("you return lam itself: the sampler starts from N(0, sigma_max^2), not from the noised data "
-                     "N(0, lam + sigma_max^2), and stops at sigma_min > 0, so the output variance is "
-                     "sigma_max^2 (lam + sigma_min^2) / (lam + sigma_max^2)")
+            rep.fail(
+                "you return lam itself: the sampler starts from N(0, sigma_max^2), not from the noised data "
+                "N(0, lam + sigma_max^2), and stops at sigma_min > 0, so the output variance is "
+                "sigma_max^2 (lam + sigma_min^2) / (lam + sigma_max^2)"
+            )
         elif np.allclose(got, lam + s0**2, rtol=1e-9):
-            rep.fail("you return lam + sigma_min^2: that is what a sampler started from the exact marginal "
-                     "N(0, lam + sigma_max^2) would give; ours starts from N(0, sigma_max^2)")
+            rep.fail(
+                "you return lam + sigma_min^2: that is what a sampler started from the exact marginal "
+                "N(0, lam + sigma_max^2) would give; ours starts from N(0, sigma_max^2)"
+            )
         elif np.allclose(got, sT * (lam + s0**2) / (lam + sT**2), rtol=1e-9):
             rep.fail("you multiply by sigma_max instead of sigma_max^2: the start has variance sigma_max^2")
         return rep.done(verbose)
-    got0 = _as_array(_call(fn, "function", np.array([0.0]), sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX),
-                     "function (at lam = 0)", (1,))
+    got0 = _as_array(
+        _call(fn, "function", np.array([0.0]), sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX), "function (at lam = 0)", (1,)
+    )
     if not np.allclose(got0, SIGMA_MIN**2, rtol=1e-9, atol=0):
-        rep.fail(f"for lam = 0 the output variance is sigma_min^2 = {SIGMA_MIN ** 2:.3g}; you give {got0[0]:.6g}")
+        rep.fail(f"for lam = 0 the output variance is sigma_min^2 = {SIGMA_MIN**2:.3g}; you give {got0[0]:.6g}")
     rep.note(f"compared on 100 variances in [1e-4, 1e3] for (sigma_min, sigma_max) in {cases} and at lam = 0")
     return rep.done(verbose)
 
@@ -616,38 +697,50 @@ def check_generated_variance(fn, *, verbose=True) -> Verdict:
     if np.allclose(got, ref, rtol=1e-4, atol=0):
         # limits, and independence of the answer from how eta and tau are split
         try:
-            at0 = _as_array(_call(fn, "function", lam, 0.0 * tau, eta=eta, q=q, **kw), "function", lam.shape,
-                            finite=False)
+            at0 = _as_array(
+                _call(fn, "function", lam, 0.0 * tau, eta=eta, q=q, **kw), "function", lam.shape, finite=False
+            )
             late = _as_array(_call(fn, "function", lam, 1e4 / lam, eta=1.0, q=q, **kw), "function", lam.shape)
             split = _as_array(_call(fn, "function", lam, 2 * tau, eta=eta / 2, q=q, **kw), "function", lam.shape)
         except _StudentError as err:
             rep.fail(str(err))
             return rep.done(verbose)
         if not np.allclose(at0, theory.generated_variance_at_init(q, **kw), rtol=1e-4):
-            rep.fail("at tau = 0 every mode should have sigma_max^2 (sigma_min/sigma_max)^(2(1 - q)) "
-                     "(a constant weight q contracts all modes alike); yours does not (0/0 at tau = 0?)")
+            rep.fail(
+                "at tau = 0 every mode should have sigma_max^2 (sigma_min/sigma_max)^(2(1 - q)) "
+                "(a constant weight q contracts all modes alike); yours does not (0/0 at tau = 0?)"
+            )
         if not np.allclose(late, theory.generated_variance_converged(lam, **kw), rtol=1e-4):
-            rep.fail("after very long training the variance should be sigma_max^2 (lam + sigma_min^2) / "
-                     "(lam + sigma_max^2); yours is not")
+            rep.fail(
+                "after very long training the variance should be sigma_max^2 (lam + sigma_min^2) / "
+                "(lam + sigma_max^2); yours is not"
+            )
         if not np.allclose(split, got, rtol=1e-6):
             rep.fail("your answer changes when eta is halved and tau doubled: only the product eta*tau may matter")
-        rep.note(f"compared on {n} random (lam, eta*tau, q), at tau = 0, after long training, and with eta*tau split "
-                 "differently")
+        rep.note(
+            f"compared on {n} random (lam, eta*tau, q), at tau = 0, after long training, and with eta*tau split "
+            "differently"
+        )
         return rep.done(verbose)
     with np.errstate(all="ignore"):
         ratio = got / ref
     i = int(np.nanargmax(np.abs(np.log(np.where(ratio > 0, ratio, np.nan))))) if np.any(ratio > 0) else 0
-    rep.fail(f"e.g. lam={lam[i]:.4g}, eta*tau={eta * tau[i]:.4g}, q={q[i]:.3g}: you give {got[i]:.6g}, "
-             f"expected {ref[i]:.6g}")
+    rep.fail(
+        f"e.g. lam={lam[i]:.4g}, eta*tau={eta * tau[i]:.4g}, q={q[i]:.3g}: you give {got[i]:.6g}, expected {ref[i]:.6g}"
+    )
     log_ref = np.log(ref)
     lnT2 = 2 * np.log(SIGMA_MAX)
     if np.allclose(np.log(np.abs(got) + 1e-300), 2 * lnT2 - log_ref, rtol=1e-4, atol=1e-6):
-        rep.fail("the sign of the integral is flipped: integrating dx/dsigma = -(D - x)/sigma from sigma_max DOWN to "
-                 "sigma_min gives ln var = ln sigma_max^2 - 2 * integral of (1 - w(s))/s ds (sanity check: w = 0 "
-                 "must shrink the variance by (sigma_min/sigma_max)^2)")
+        rep.fail(
+            "the sign of the integral is flipped: integrating dx/dsigma = -(D - x)/sigma from sigma_max DOWN to "
+            "sigma_min gives ln var = ln sigma_max^2 - 2 * integral of (1 - w(s))/s ds (sanity check: w = 0 "
+            "must shrink the variance by (sigma_min/sigma_max)^2)"
+        )
     elif np.allclose(got * SIGMA_MAX**2, ref, rtol=1e-4):
-        rep.fail("you left out the factor sigma_max^2: sampling starts from N(0, sigma_max^2), so the ratio of the "
-                 "Phi's multiplies sigma_max^2")
+        rep.fail(
+            "you left out the factor sigma_max^2: sampling starts from N(0, sigma_max^2), so the ratio of the "
+            "Phi's multiplies sigma_max^2"
+        )
     elif np.allclose(got, ref * (lam + SIGMA_MAX**2) / SIGMA_MAX**2, rtol=1e-4):
         rep.fail("you start from N(0, lam + sigma_max^2); the sampler starts from N(0, sigma_max^2)")
     return rep.done(verbose)
@@ -685,21 +778,30 @@ def check_emergence_time(fn, *, verbose=True) -> Verdict:
         kind = "rising" if res.direction == "increasing" else "falling"
         if lo * (1 - 1e-9) <= got <= hi * (1 + 1e-9):
             continue
-        rep.fail(f"for a {kind} mode (lam={lam:g}, q={q:g}) you give {got:.4g}; the crossing lies between "
-                 f"{lo:.4g} and {hi:.4g}")
+        rep.fail(
+            f"for a {kind} mode (lam={lam:g}, q={q:g}) you give {got:.4g}; the crossing lies between "
+            f"{lo:.4g} and {hi:.4g}"
+        )
         if float(got).is_integer() and 0 <= got < times.size and got in (j, j - 1):
             rep.fail("you returned the index of the crossing, not the time: return times[index]")
         elif kind == "falling":
-            rep.fail("this mode starts above its target (q = 1 makes the initial variance sigma_max^2), so it "
-                     "crosses the threshold downwards: test values <= threshold for such modes")
+            rep.fail(
+                "this mode starts above its target (q = 1 makes the initial variance sigma_max^2), so it "
+                "crosses the threshold downwards: test values <= threshold for such modes"
+            )
         else:
-            for name, thr in [("arithmetic", (traj[0] + lam) / 2), ("harmonic", 2 / (1 / traj[0] + 1 / lam)),
-                              ("target itself", lam)]:
+            for name, thr in [
+                ("arithmetic", (traj[0] + lam) / 2),
+                ("harmonic", 2 / (1 / traj[0] + 1 / lam)),
+                ("target itself", lam),
+            ]:
                 k = int(np.argmax(traj >= thr)) if np.any(traj >= thr) else None
                 if k is not None and times[max(k - 1, 0)] * (1 - 1e-9) <= got <= times[k] * (1 + 1e-9):
                     what = "the target lam itself" if name == "target itself" else f"the {name} mean"
-                    rep.fail(f"your answer is the crossing of {what}; the book's criterion is the geometric mean "
-                             "sqrt(values[0] * target)")
+                    rep.fail(
+                        f"your answer is the crossing of {what}; the book's criterion is the geometric mean "
+                        "sqrt(values[0] * target)"
+                    )
                     break
         return rep.done(verbose)
     # a trajectory that never reaches its threshold
@@ -709,8 +811,10 @@ def check_emergence_time(fn, *, verbose=True) -> Verdict:
     got = np.nan if got is None else _as_number(got, "function (a time)", finite=False)
     if not np.isnan(got):
         rep.fail(f"for a mode that never crosses its threshold return NaN (or None), not {got!r}")
-    rep.note(f"checked {len(cases)} modes (rising and falling) on a log grid of {times.size} times, and one mode "
-             "that never crosses")
+    rep.note(
+        f"checked {len(cases)} modes (rising and falling) on a log grid of {times.size} times, and one mode "
+        "that never crosses"
+    )
     return rep.done(verbose)
 
 
@@ -727,6 +831,7 @@ def _named(rep, got, candidates, rtol=1e-6, atol=1e-10):
 # ------------------------------------------------------------------------------------------------------------------
 # Chapter 1: a Heun step
 # ------------------------------------------------------------------------------------------------------------------
+
 
 def _heun_reference(denoiser, x, sigma, sigma_next):
     """One Heun step of dx/dσ = (x - D(x; σ))/σ from σ to σ_next (the EDM sampler's second-order step)."""
@@ -780,17 +885,37 @@ def check_heun_step(fn, *, verbose=True) -> Verdict:
         d_at_x = (x - denoiser(x, sn)) / sn
         d_same_sigma = (xe - denoiser(xe, s)) / s
         d_next = (xe - denoiser(xe, sn)) / sn
-        _named(rep, got, [
-            ("you return the Euler predictor x + (sigma_next - sigma) d(x, sigma): Heun then corrects it with the "
-             "average of the slopes at both ends", xe),
-            ("the second slope must be evaluated at the Euler predictor x_E, not at the starting point x",
-             x + h * 0.5 * (d + d_at_x)),
-            ("the second slope belongs to the end of the step: evaluate D(x_E; sigma_next) and divide by sigma_next",
-             x + h * 0.5 * (d + d_same_sigma)),
-            ("you step with the second slope alone: Heun averages the two slopes, (d + d_next) / 2", x + h * d_next),
-            ("the sign of the step is flipped: the step is (sigma_next - sigma) times the slope, and sigma_next < "
-             "sigma", x - h * 0.5 * (d + d_next)),
-        ])
+        _named(
+            rep,
+            got,
+            [
+                (
+                    "you return the Euler predictor x + (sigma_next - sigma) d(x, sigma): Heun then corrects it "
+                    "with the "
+                    "average of the slopes at both ends",
+                    xe,
+                ),
+                (
+                    "the second slope must be evaluated at the Euler predictor x_E, not at the starting point x",
+                    x + h * 0.5 * (d + d_at_x),
+                ),
+                (
+                    "the second slope belongs to the end of the step: evaluate D(x_E; sigma_next) and divide by "
+                    "sigma_next",
+                    x + h * 0.5 * (d + d_same_sigma),
+                ),
+                (
+                    "you step with the second slope alone: Heun averages the two slopes, (d + d_next) / 2",
+                    x + h * d_next,
+                ),
+                (
+                    "the sign of the step is flipped: the step is (sigma_next - sigma) times the slope, and "
+                    "sigma_next < "
+                    "sigma",
+                    x - h * 0.5 * (d + d_next),
+                ),
+            ],
+        )
         return rep.done(verbose)
     rep.note("compared with the reference step on a non-linear denoiser, batches of shape (3, 4), three step sizes")
     return rep.done(verbose)
@@ -799,6 +924,7 @@ def check_heun_step(fn, *, verbose=True) -> Verdict:
 # ------------------------------------------------------------------------------------------------------------------
 # Chapter 2: the matched Gaussian
 # ------------------------------------------------------------------------------------------------------------------
+
 
 @_guarded("matched Gaussian (ch. 2)")
 def check_matched_gaussian(fn, *, verbose=True) -> Verdict:
@@ -819,20 +945,23 @@ def check_matched_gaussian(fn, *, verbose=True) -> Verdict:
         x = rng.normal(size=(n, d)) @ A.T + rng.uniform(1.0, 3.0, d)
         out = _call(fn, "function", x.copy())
         if not isinstance(out, (tuple, list)) or len(out) != 2:
-            rep.fail(f"your function should return two things, (mean, cov); it returned {type(out).__name__}"
-                     + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else ""))
+            rep.fail(
+                f"your function should return two things, (mean, cov); it returned {type(out).__name__}"
+                + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else "")
+            )
             return rep.done(verbose)
         mu_ref = x.mean(axis=0)
         mean_shape = np.shape(out[0])
         if mean_shape == (n,):
-            rep.fail(f"your mean has shape ({n},), one number per sample: average over the samples, "
-                     "x.mean(axis=0)")
+            rep.fail(f"your mean has shape ({n},), one number per sample: average over the samples, x.mean(axis=0)")
             return rep.done(verbose)
         mu = _as_array(out[0], "mean", (d,))
         cov_shape = np.shape(out[1])
         if cov_shape == (n, n) and n != d:
-            rep.fail(f"your covariance has shape ({n}, {n}): that is the covariance between samples. With one "
-                     "sample per row use np.cov(x, rowvar=False) (or xc.T @ xc / (n - 1))")
+            rep.fail(
+                f"your covariance has shape ({n}, {n}): that is the covariance between samples. With one "
+                "sample per row use np.cov(x, rowvar=False) (or xc.T @ xc / (n - 1))"
+            )
             return rep.done(verbose)
         cov = _as_array(out[1], "covariance", (d, d))
         if not np.allclose(mu, mu_ref, rtol=1e-9, atol=1e-12):
@@ -844,20 +973,42 @@ def check_matched_gaussian(fn, *, verbose=True) -> Verdict:
         if hit:
             norms.add(hit[0])
             continue
-        rep.fail(f"the covariance is wrong for n = {n}, d = {d} (largest error "
-                 f"{np.max(np.abs(cov - ok['n - 1'])):.3g})")
-        _named(rep, cov, [
-            ("you did not subtract the mean: x.T @ x / n is the second moment E[x x^T] = Sigma + mu mu^T; centre "
-             "the data first", x.T @ x / n),
-            ("you did not subtract the mean: x.T @ x / (n - 1) is not a covariance; centre the data first",
-             x.T @ x / (n - 1)),
-            ("your covariance holds standard deviations on its diagonal; the Gaussian is parametrised by variances",
-             np.diag(np.sqrt(np.diag(ok["n - 1"])))),
-            ("you return only the variances (a diagonal matrix): the matched Gaussian keeps the correlations, the "
-             "off-diagonal entries", np.diag(np.diag(ok["n - 1"]))),
-            ("you return only the variances (a diagonal matrix): the matched Gaussian keeps the correlations, the "
-             "off-diagonal entries", np.diag(np.diag(ok["n"]))),
-        ])
+        rep.fail(
+            f"the covariance is wrong for n = {n}, d = {d} (largest error {np.max(np.abs(cov - ok['n - 1'])):.3g})"
+        )
+        _named(
+            rep,
+            cov,
+            [
+                (
+                    "you did not subtract the mean: x.T @ x / n is the second moment E[x x^T] = Sigma + mu "
+                    "mu^T; centre "
+                    "the data first",
+                    x.T @ x / n,
+                ),
+                (
+                    "you did not subtract the mean: x.T @ x / (n - 1) is not a covariance; centre the data first",
+                    x.T @ x / (n - 1),
+                ),
+                (
+                    "your covariance holds standard deviations on its diagonal; the Gaussian is parametrised by "
+                    "variances",
+                    np.diag(np.sqrt(np.diag(ok["n - 1"]))),
+                ),
+                (
+                    "you return only the variances (a diagonal matrix): the matched Gaussian keeps the "
+                    "correlations, the "
+                    "off-diagonal entries",
+                    np.diag(np.diag(ok["n - 1"])),
+                ),
+                (
+                    "you return only the variances (a diagonal matrix): the matched Gaussian keeps the "
+                    "correlations, the "
+                    "off-diagonal entries",
+                    np.diag(np.diag(ok["n"])),
+                ),
+            ],
+        )
         return rep.done(verbose)
     rep.note(f"normalised by {' and '.join(sorted(norms))}: both are fine here (n is large in the book)")
     return rep.done(verbose)
@@ -866,6 +1017,7 @@ def check_matched_gaussian(fn, *, verbose=True) -> Verdict:
 # ------------------------------------------------------------------------------------------------------------------
 # Chapter 4: the generated variance at initialisation (Prop. 4.2 at tau = 0)
 # ------------------------------------------------------------------------------------------------------------------
+
 
 @_guarded("generated variance at initialisation (ch. 4)")
 def check_generated_variance_at_init(fn, *, verbose=True) -> Verdict:
@@ -886,22 +1038,37 @@ def check_generated_variance_at_init(fn, *, verbose=True) -> Verdict:
         if np.allclose(got, ref, rtol=1e-9, atol=0):
             continue
         i = int(np.argmax(np.abs(got / ref - 1)))
-        rep.fail(f"with sigma_min={s0}, sigma_max={sT}: for q={q[i]:.3g} you give {got[i]:.6g}, expected "
-                 f"{ref[i]:.6g}")
+        rep.fail(f"with sigma_min={s0}, sigma_max={sT}: for q={q[i]:.3g} you give {got[i]:.6g}, expected {ref[i]:.6g}")
         r = s0 / sT
-        named = _named(rep, got, [
-            ("your exponent is 2q: a weight q keeps the fraction q of x, so the ODE removes (1 - q); "
-             "the variance is sigma_max^2 (sigma_min/sigma_max)^(2(1 - q))", sT**2 * r ** (2 * q)),
-            ("the factor 2 in the exponent is missing: the ODE scales the standard deviation by "
-             "(sigma_min/sigma_max)^(1 - q), the variance by its square", sT**2 * r ** (1 - q)),
-            ("the factor sigma_max^2 is missing: the sampler starts from N(0, sigma_max^2)", r ** (2 * (1 - q))),
-            ("you give the variance at q = 0 for every q: the contraction depends on the initial weight",
-             np.full(q.shape, s0**2)),
-        ], rtol=1e-9, atol=0)
+        named = _named(
+            rep,
+            got,
+            [
+                (
+                    "your exponent is 2q: a weight q keeps the fraction q of x, so the ODE removes (1 - q); "
+                    "the variance is sigma_max^2 (sigma_min/sigma_max)^(2(1 - q))",
+                    sT**2 * r ** (2 * q),
+                ),
+                (
+                    "the factor 2 in the exponent is missing: the ODE scales the standard deviation by "
+                    "(sigma_min/sigma_max)^(1 - q), the variance by its square",
+                    sT**2 * r ** (1 - q),
+                ),
+                ("the factor sigma_max^2 is missing: the sampler starts from N(0, sigma_max^2)", r ** (2 * (1 - q))),
+                (
+                    "you give the variance at q = 0 for every q: the contraction depends on the initial weight",
+                    np.full(q.shape, s0**2),
+                ),
+            ],
+            rtol=1e-9,
+            atol=0,
+        )
         one = int(np.argmin(np.abs(q - 1.0)))
         if not named and not np.isclose(got[one], sT**2, rtol=1e-9):
-            rep.fail("sanity check: with q = 1 the denoiser returns its input, the ODE does not move, and the "
-                     "variance stays sigma_max^2")
+            rep.fail(
+                "sanity check: with q = 1 the denoiser returns its input, the ODE does not move, and the "
+                "variance stays sigma_max^2"
+            )
         return rep.done(verbose)
     rep.note("compared for 21 initial weights q in [-0.5, 1.5] and three (sigma_min, sigma_max) pairs")
     return rep.done(verbose)
@@ -910,6 +1077,7 @@ def check_generated_variance_at_init(fn, *, verbose=True) -> Verdict:
 # ------------------------------------------------------------------------------------------------------------------
 # Chapter 5: the emergence exponent from trajectories
 # ------------------------------------------------------------------------------------------------------------------
+
 
 def _exponent_problem(alpha_true=0.8):
     """Trajectories with known crossings: ln v_k(t) = ln λ_k + (ln s_k - ln λ_k) 2^{-t/τ_k}, so v_k passes the
@@ -948,8 +1116,10 @@ def check_emergence_exponent(fn, *, verbose=True) -> Verdict:
     alpha = theory.fit_power_law(lam, res.tau_star, n_boot=10).alpha
     got = _as_number(_call(fn, "function", times.copy(), traj.copy(), lam.copy()), "exponent", finite=False)
     if math.isnan(got):
-        raise _StudentError("your exponent is NaN: one mode (lam = 1e-6) never crosses its threshold; drop the NaN "
-                            "crossing times before fitting (np.isfinite)")
+        raise _StudentError(
+            "your exponent is NaN: one mode (lam = 1e-6) never crosses its threshold; drop the NaN "
+            "crossing times before fitting (np.isfinite)"
+        )
     if math.isinf(got):
         raise _StudentError("your exponent is infinite: look for a division by zero in the fit")
     if abs(got - alpha) <= 0.02:
@@ -972,20 +1142,32 @@ def check_emergence_exponent(fn, *, verbose=True) -> Verdict:
         past = v >= thr if v[0] < thr else v <= thr
         arith.append(times[np.argmax(past)] if past.any() else np.nan)
     close = [
-        ("the sign is flipped: tau* falls with lam, tau* ~ lam^(-alpha), so alpha = -slope of log tau* against "
-         "log lam (a positive number here)", -alpha),
-        ("you regressed log lam on log tau* and inverted nothing: that slope is -1/alpha; fit log tau* on log lam",
-         -1.0 / alpha),
-        ("you regressed log lam on log tau*: that slope estimates 1/alpha; fit log tau* against log lam",
-         1.0 / alpha),
-        ("your logs have different bases (log10 on one axis, ln on the other): use the same log for both",
-         alpha * math.log(10)),
-        ("your logs have different bases (log10 on one axis, ln on the other): use the same log for both",
-         alpha / math.log(10)),
-        ("three modes start above their target and fall: test values <= threshold for those, not >=",
-         fit(np.array(up_only))),
-        ("your threshold is the arithmetic mean; the book's criterion is the geometric mean sqrt(values[0] lam)",
-         fit(np.array(arith))),
+        (
+            "the sign is flipped: tau* falls with lam, tau* ~ lam^(-alpha), so alpha = -slope of log tau* against "
+            "log lam (a positive number here)",
+            -alpha,
+        ),
+        (
+            "you regressed log lam on log tau* and inverted nothing: that slope is -1/alpha; fit log tau* on log lam",
+            -1.0 / alpha,
+        ),
+        ("you regressed log lam on log tau*: that slope estimates 1/alpha; fit log tau* against log lam", 1.0 / alpha),
+        (
+            "your logs have different bases (log10 on one axis, ln on the other): use the same log for both",
+            alpha * math.log(10),
+        ),
+        (
+            "your logs have different bases (log10 on one axis, ln on the other): use the same log for both",
+            alpha / math.log(10),
+        ),
+        (
+            "three modes start above their target and fall: test values <= threshold for those, not >=",
+            fit(np.array(up_only)),
+        ),
+        (
+            "your threshold is the arithmetic mean; the book's criterion is the geometric mean sqrt(values[0] lam)",
+            fit(np.array(arith)),
+        ),
     ]
     for msg, val in close:
         if abs(got - val) <= 0.02:
@@ -997,6 +1179,7 @@ def check_emergence_exponent(fn, *, verbose=True) -> Verdict:
 # ------------------------------------------------------------------------------------------------------------------
 # Chapter 7: the patch covariance
 # ------------------------------------------------------------------------------------------------------------------
+
 
 def _patch_data():
     """30 zero-mean 6×7 images: white noise smoothed by a circular 3×3 filter, with a pixel-dependent scale (so the
@@ -1028,27 +1211,45 @@ def check_patch_covariance(fn, *, verbose=True) -> Verdict:
         got = _as_array(_call(fn, "function", x.copy(), P), "function", (P * P, P * P))
         if np.allclose(got, ref, rtol=1e-8, atol=1e-10):
             continue
-        rep.fail(f"for patch = {P} your matrix differs from Sigma_patch (largest error "
-                 f"{np.max(np.abs(got - ref)):.3g}, largest entry {np.max(np.abs(ref)):.3g})")
+        rep.fail(
+            f"for patch = {P} your matrix differs from Sigma_patch (largest error "
+            f"{np.max(np.abs(got - ref)):.3g}, largest entry {np.max(np.abs(ref)):.3g})"
+        )
         r = P // 2
         order = np.arange(P * P).reshape(P, P).T.ravel()  # column-major order of the offsets
         win = np.lib.stride_tricks.sliding_window_view(x, (P, P), axis=(1, 2)).reshape(-1, P * P)
         xc = x - x.mean(axis=0)
         ref_c = theory.patch_covariance(theory.fourier_variances_from_samples(xc, center=False), P)
-        _named(rep, got, [
-            ("you use only the patches that fit inside the image; Sigma_patch averages over every position, "
-             "wrapping around the edges (np.roll or index modulo H, W)", win.T @ win / win.shape[0]),
-            ("the entries are right but in the wrong order: flatten each patch row by row (offsets as in "
-             "theory.patch_offsets), not column by column", ref[np.ix_(order, order)]),
-            ("you subtracted the mean: the theory uses the second moment of the data as given (zero-mean data)",
-             ref_c),
-            (f"you summed over the {H * W} positions instead of averaging over them", ref * H * W),
-            ("you summed over images and positions instead of averaging", ref * n * H * W),
-            ("you divided by n - 1 instead of n", ref * n / (n - 1)),
-        ], rtol=1e-8, atol=1e-10)
+        _named(
+            rep,
+            got,
+            [
+                (
+                    "you use only the patches that fit inside the image; Sigma_patch averages over every position, "
+                    "wrapping around the edges (np.roll or index modulo H, W)",
+                    win.T @ win / win.shape[0],
+                ),
+                (
+                    "the entries are right but in the wrong order: flatten each patch row by row (offsets as in "
+                    "theory.patch_offsets), not column by column",
+                    ref[np.ix_(order, order)],
+                ),
+                (
+                    "you subtracted the mean: the theory uses the second moment of the data as given (zero-mean data)",
+                    ref_c,
+                ),
+                (f"you summed over the {H * W} positions instead of averaging over them", ref * H * W),
+                ("you summed over images and positions instead of averaging", ref * n * H * W),
+                ("you divided by n - 1 instead of n", ref * n / (n - 1)),
+            ],
+            rtol=1e-8,
+            atol=1e-10,
+        )
         if P > 1 and np.allclose(np.diag(got), np.diag(ref), rtol=1e-8) and r > 0:
-            rep.fail("the diagonal is right, the off-diagonal entries are not: entry (a, b) is the average of "
-                     "x[i + o_a] x[i + o_b] over positions i, with the offsets o in row-major order")
+            rep.fail(
+                "the diagonal is right, the off-diagonal entries are not: entry (a, b) is the average of "
+                "x[i + o_a] x[i + o_b] over positions i, with the offsets o in row-major order"
+            )
         return rep.done(verbose)
     rep.note(f"compared for patch sizes 5, 3 and 1 on {n} non-stationary {H}x{W} images")
     return rep.done(verbose)
@@ -1057,6 +1258,7 @@ def check_patch_covariance(fn, *, verbose=True) -> Verdict:
 # ------------------------------------------------------------------------------------------------------------------
 # Chapter 8: EDM preconditioning as an initial weight
 # ------------------------------------------------------------------------------------------------------------------
+
 
 @_guarded("preconditioned initial weight (ch. 8)")
 def check_preconditioned_initial_weight(fn, *, verbose=True) -> Verdict:
@@ -1078,17 +1280,36 @@ def check_preconditioned_initial_weight(fn, *, verbose=True) -> Verdict:
             continue
         i = int(np.argmax(np.abs(got - c_skip)))
         rep.fail(f"with sigma_data = {sd}: at sigma = {sigma[i]:.3g} you give {got[i]:.6g}, expected {c_skip[i]:.6g}")
-        _named(rep, got, [
-            ("you return 1 - c_skip = sigma^2/(sigma^2 + sigma_d^2): the skip connection keeps the input at LOW "
-             "noise (Q -> 1 as sigma -> 0)", 1.0 - c_skip),
-            ("you return c_out = sigma sigma_d / sqrt(sigma^2 + sigma_d^2): with the inner network at zero only the "
-             "skip connection c_skip x is left", c_out),
-            ("you return c_in = 1/sqrt(sigma^2 + sigma_d^2): with the inner network at zero only the skip "
-             "connection c_skip x is left", c_in),
-            ("the squares are missing: c_skip = sigma_d^2 / (sigma^2 + sigma_d^2)", sd / (sigma + sd)),
-            ("you return 0, the plain one-layer start: with preconditioning the denoiser at V = 0 is c_skip x, not 0",
-             np.zeros_like(sigma)),
-        ], rtol=1e-9, atol=1e-15)
+        _named(
+            rep,
+            got,
+            [
+                (
+                    "you return 1 - c_skip = sigma^2/(sigma^2 + sigma_d^2): the skip connection keeps the input at LOW "
+                    "noise (Q -> 1 as sigma -> 0)",
+                    1.0 - c_skip,
+                ),
+                (
+                    "you return c_out = sigma sigma_d / sqrt(sigma^2 + sigma_d^2): with the inner network at "
+                    "zero only the "
+                    "skip connection c_skip x is left",
+                    c_out,
+                ),
+                (
+                    "you return c_in = 1/sqrt(sigma^2 + sigma_d^2): with the inner network at zero only the skip "
+                    "connection c_skip x is left",
+                    c_in,
+                ),
+                ("the squares are missing: c_skip = sigma_d^2 / (sigma^2 + sigma_d^2)", sd / (sigma + sd)),
+                (
+                    "you return 0, the plain one-layer start: with preconditioning the denoiser at V = 0 is "
+                    "c_skip x, not 0",
+                    np.zeros_like(sigma),
+                ),
+            ],
+            rtol=1e-9,
+            atol=1e-15,
+        )
         return rep.done(verbose)
     rep.note("compared for 37 noise levels in [1e-3, 1e3] and sigma_data in (0.5, 1.0, 0.2)")
     return rep.done(verbose)
@@ -1097,6 +1318,7 @@ def check_preconditioned_initial_weight(fn, *, verbose=True) -> Verdict:
 # ------------------------------------------------------------------------------------------------------------------
 # Chapter 9: the alignment score
 # ------------------------------------------------------------------------------------------------------------------
+
 
 @_guarded("alignment score (ch. 9)")
 def check_alignment_score(fn, *, verbose=True) -> Verdict:
@@ -1114,9 +1336,11 @@ def check_alignment_score(fn, *, verbose=True) -> Verdict:
     rng = np.random.default_rng(51)
     d = 8
     U = np.linalg.qr(rng.normal(size=(d, d)))[0]
-    for name, n, cov in (("aligned", 4000, U @ np.diag(np.logspace(0, -2, d)) @ U.T),
-                         ("random", 300, (lambda A: A @ A.T / d)(rng.normal(size=(d, d)))),
-                         ("n < d", 6, np.eye(d))):
+    for name, n, cov in (
+        ("aligned", 4000, U @ np.diag(np.logspace(0, -2, d)) @ U.T),
+        ("random", 300, (lambda A: A @ A.T / d)(rng.normal(size=(d, d)))),
+        ("n < d", 6, np.eye(d)),
+    ):
         x = rng.multivariate_normal(np.linspace(1, 3, d), cov, size=n)
         C = np.cov(x, rowvar=False)
         M = U.T @ C @ U
@@ -1130,17 +1354,31 @@ def check_alignment_score(fn, *, verbose=True) -> Verdict:
         S = x.T @ x / n
         Ms = U.T @ S @ U
         Mt = U @ C @ U.T
-        _named(rep, np.array(got), [
-            ("you did not centre the samples: chi uses the covariance, which subtracts the samples' mean",
-             np.sum(np.diag(Ms) ** 2) / np.sum(Ms**2)),
-            ("you used the diagonal of the covariance in pixel space; rotate it first: M = U.T @ cov @ U",
-             np.sum(np.diag(C) ** 2) / np.sum(C**2)),
-            ("U holds the eigenvectors in its COLUMNS: rotate with U.T @ cov @ U, not U @ cov @ U.T",
-             np.sum(np.diag(Mt) ** 2) / np.sum(Mt**2)),
-            ("the squares are missing: chi = sum of squared diagonal entries / sum of all squared entries",
-             np.sum(np.abs(np.diag(M))) / np.sum(np.abs(M))),
-            ("you took a square root: chi is the ratio of squared norms, not of norms", math.sqrt(ref)),
-        ], rtol=1e-6, atol=0)
+        _named(
+            rep,
+            np.array(got),
+            [
+                (
+                    "you did not centre the samples: chi uses the covariance, which subtracts the samples' mean",
+                    np.sum(np.diag(Ms) ** 2) / np.sum(Ms**2),
+                ),
+                (
+                    "you used the diagonal of the covariance in pixel space; rotate it first: M = U.T @ cov @ U",
+                    np.sum(np.diag(C) ** 2) / np.sum(C**2),
+                ),
+                (
+                    "U holds the eigenvectors in its COLUMNS: rotate with U.T @ cov @ U, not U @ cov @ U.T",
+                    np.sum(np.diag(Mt) ** 2) / np.sum(Mt**2),
+                ),
+                (
+                    "the squares are missing: chi = sum of squared diagonal entries / sum of all squared entries",
+                    np.sum(np.abs(np.diag(M))) / np.sum(np.abs(M)),
+                ),
+                ("you took a square root: chi is the ratio of squared norms, not of norms", math.sqrt(ref)),
+            ],
+            rtol=1e-6,
+            atol=0,
+        )
         return rep.done(verbose)
     rep.note("compared on an aligned, a random and an n < d sample covariance")
     return rep.done(verbose)
@@ -1149,6 +1387,7 @@ def check_alignment_score(fn, *, verbose=True) -> Verdict:
 # ------------------------------------------------------------------------------------------------------------------
 # Chapter 10: the EDM-preconditioned linear null model
 # ------------------------------------------------------------------------------------------------------------------
+
 
 @_guarded("preconditioned linear weight (ch. 10)")
 def check_preconditioned_weight(fn, *, verbose=True) -> Verdict:
@@ -1184,8 +1423,10 @@ def check_preconditioned_weight(fn, *, verbose=True) -> Verdict:
         rep.note(f"compared on {n} random (lam, sigma, tau) and at tau = 0")
         return rep.done(verbose)
     i = int(np.argmax(np.abs(got - ref) / tol))
-    rep.fail(f"wrong on {int(np.sum(np.abs(got - ref) > tol))} of {n} inputs; e.g. lam={lam[i]:.4g}, "
-             f"sigma={sigma[i]:.4g}, tau={tau[i]:.4g}: you give {got[i]:.6g}, expected {ref[i]:.6g}")
+    rep.fail(
+        f"wrong on {int(np.sum(np.abs(got - ref) > tol))} of {n} inputs; e.g. lam={lam[i]:.4g}, "
+        f"sigma={sigma[i]:.4g}, tau={tau[i]:.4g}: you give {got[i]:.6g}, expected {ref[i]:.6g}"
+    )
     K = lam / (lam + sigma**2)
     c_skip = wt.edm_preconditioning(sigma)[0]
     dens = wt.edm_noise_density(sigma)
@@ -1193,23 +1434,41 @@ def check_preconditioned_weight(fn, *, verbose=True) -> Verdict:
     def w(q, rate):
         return K + (q - K) * np.exp(-2.0 * rate * (lam + sigma**2) * tau)
 
-    _named(rep, got, [
-        ("this is the plain one-layer weight (start 0, rate 2 eta (lam + sigma^2)): preconditioning starts the "
-         "weight at c_skip(sigma) and weighting changes the learning rate to eta p(sigma)/(sigma^2 + sigma_d^2)",
-         w(0.0, eta)),
-        ("the start c_skip is right but the rate is not: the EDM weighting and noise sampling turn eta into "
-         "eta_eff = eta p(sigma)/(sigma^2 + sigma_d^2)", w(c_skip, eta)),
-        ("the density p(sigma) of ln sigma is missing from eta_eff: noise levels are sampled from "
-         "ln sigma ~ N(-1.2, 1.2^2), so rare noise levels learn slowly", w(c_skip, eta / (sigma**2 + 0.25))),
-        ("the factor 1/(sigma^2 + sigma_d^2) is missing from eta_eff (lambda(sigma) c_out^2 c_in^2 = "
-         "1/(sigma^2 + sigma_d^2))", w(c_skip, eta * dens)),
-    ], rtol=1e-6, atol=1e-9)
+    _named(
+        rep,
+        got,
+        [
+            (
+                "this is the plain one-layer weight (start 0, rate 2 eta (lam + sigma^2)): preconditioning starts the "
+                "weight at c_skip(sigma) and weighting changes the learning rate to eta p(sigma)/(sigma^2 + sigma_d^2)",
+                w(0.0, eta),
+            ),
+            (
+                "the start c_skip is right but the rate is not: the EDM weighting and noise sampling turn eta into "
+                "eta_eff = eta p(sigma)/(sigma^2 + sigma_d^2)",
+                w(c_skip, eta),
+            ),
+            (
+                "the density p(sigma) of ln sigma is missing from eta_eff: noise levels are sampled from "
+                "ln sigma ~ N(-1.2, 1.2^2), so rare noise levels learn slowly",
+                w(c_skip, eta / (sigma**2 + 0.25)),
+            ),
+            (
+                "the factor 1/(sigma^2 + sigma_d^2) is missing from eta_eff (lambda(sigma) c_out^2 c_in^2 = "
+                "1/(sigma^2 + sigma_d^2))",
+                w(c_skip, eta * dens),
+            ),
+        ],
+        rtol=1e-6,
+        atol=1e-9,
+    )
     return rep.done(verbose)
 
 
 # ------------------------------------------------------------------------------------------------------------------
 # Chapter 12: one matrix shared by every noise level
 # ------------------------------------------------------------------------------------------------------------------
+
 
 def _lognormal_mean(f, p_mean=-1.2, p_std=1.2):
     """E[f(σ)] for ln σ ~ N(p_mean, p_std²), by adaptive quadrature (scipy.integrate.quad) in z = (ln σ - p_mean)/p_std.
@@ -1251,14 +1510,34 @@ def check_shared_weight_rate(fn, *, verbose=True) -> Verdict:
     rep.fail(f"at lam = {lam[i]:.3g} you give {got[i]:.6g}, expected {ref[i]:.6g}")
     s_med = math.exp(-1.2)
     m2 = _lognormal_mean(lambda s: s * s)
-    _named(rep, got, [
-        ("the factor 2 is missing: the per-mode loss (w - 1)^2 lam + sigma^2 w^2 has gradient 2((lam + sigma^2) w - "
-         "lam)", 0.5 * ref),
-        ("the sigma^2 term is missing: the noise part sigma^2 w^2 of the loss also pulls on the shared weight, so "
-         "the rate tends to 2 eta E[sigma^2/(sigma^2 + sigma_d^2)] > 0 for lam -> 0", 2.0 * eta * lam * a1),
-        ("this is the per-sigma rate at one noise level (the median): a shared matrix feels the AVERAGE over "
-         "sigma of (lam + sigma^2)/(sigma^2 + sigma_d^2)", 2.0 * eta * (lam + s_med**2) / (s_med**2 + sd2)),
-        ("the preconditioning factor is missing: lambda(sigma) c_out c_in times c_out c_in is 1/(sigma^2 + sigma_d^2)",
-         2.0 * eta * (lam + m2)),
-    ], rtol=1e-5, atol=1e-12)
+    _named(
+        rep,
+        got,
+        [
+            (
+                "the factor 2 is missing: the per-mode loss (w - 1)^2 lam + sigma^2 w^2 has gradient 2((lam + "
+                "sigma^2) w - "
+                "lam)",
+                0.5 * ref,
+            ),
+            (
+                "the sigma^2 term is missing: the noise part sigma^2 w^2 of the loss also pulls on the shared "
+                "weight, so "
+                "the rate tends to 2 eta E[sigma^2/(sigma^2 + sigma_d^2)] > 0 for lam -> 0",
+                2.0 * eta * lam * a1,
+            ),
+            (
+                "this is the per-sigma rate at one noise level (the median): a shared matrix feels the AVERAGE over "
+                "sigma of (lam + sigma^2)/(sigma^2 + sigma_d^2)",
+                2.0 * eta * (lam + s_med**2) / (s_med**2 + sd2),
+            ),
+            (
+                "the preconditioning factor is missing: lambda(sigma) c_out c_in times c_out c_in is 1/(sigma^2 "
+                "+ sigma_d^2)",
+                2.0 * eta * (lam + m2),
+            ),
+        ],
+        rtol=1e-5,
+        atol=1e-12,
+    )
     return rep.done(verbose)

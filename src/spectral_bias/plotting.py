@@ -11,8 +11,22 @@ import numpy as np
 
 from .theory.constants import SIGMA_MAX, SIGMA_MIN
 
-__all__ = ["DATA_COLOR", "CHECK_STYLE", "MODE_CMAP", "use_style", "mode_colors", "mode_colorbar",
-           "plot_mode_trajectories", "table_html", "show_table", "InteractiveFigure", "interactive_frames", "interactive_widget", "render_frames", "theory_schematic"]
+__all__ = [
+    "CHECK_STYLE",
+    "DATA_COLOR",
+    "MODE_CMAP",
+    "InteractiveFigure",
+    "interactive_frames",
+    "interactive_widget",
+    "mode_colorbar",
+    "mode_colors",
+    "plot_mode_trajectories",
+    "render_frames",
+    "show_table",
+    "table_html",
+    "theory_schematic",
+    "use_style",
+]
 
 MODE_CMAP = "viridis"  # rank 0 (largest variance) = dark purple ... smallest variance = yellow
 DATA_COLOR = "0.25"
@@ -74,8 +88,9 @@ def mode_colorbar(ax, n_modes: int, label: str = "mode rank k (0 = largest varia
     return plt.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label=label)
 
 
-def plot_mode_trajectories(ax, times, traj, lam, *, targets="lam", label="$\\lambda$={:g}", xlog=True, ylog=True,
-                           target_style=None, **line_kw):
+def plot_mode_trajectories(
+    ax, times, traj, lam, *, targets="lam", label="$\\lambda$={:g}", xlog=True, ylog=True, target_style=None, **line_kw
+):
     """Draw one curve per mode against training time, in the rank colours, with each mode's target as a dashed
     horizontal line: the generated variance λ̂_k(ητ) of Prop. 4.2 and its analogues (chapters 4, 6, 8 and 9), or
     per-mode weights w_k(σ, ητ) (chapter 4).
@@ -93,8 +108,7 @@ def plot_mode_trajectories(ax, times, traj, lam, *, targets="lam", label="$\\lam
     if lam.ndim != 1 or lam.size == 0 or np.any(~np.isfinite(lam)) or np.any(lam <= 0):
         raise ValueError(f"lam must be a non-empty 1-D array of positive variances, got shape {lam.shape}")
     if times.ndim != 1 or traj.shape != (lam.size, times.size):
-        raise ValueError(f"traj must have shape (len(lam), len(times)) = ({lam.size}, {times.size}), "
-                         f"got {traj.shape}")
+        raise ValueError(f"traj must have shape (len(lam), len(times)) = ({lam.size}, {times.size}), got {traj.shape}")
     if isinstance(targets, str):
         if targets != "lam":
             raise ValueError(f"targets must be 'lam', None or an array of {lam.size} levels, got {targets!r}")
@@ -203,8 +217,9 @@ _CSS = (
 def _check_frames_args(frames, values, fmt):
     """Validate the common arguments of the interactive helpers; return the list of values and their labels."""
     if not callable(frames) and not isinstance(frames, (list, tuple)):
-        raise TypeError(f"frames must be a callable value -> matplotlib Figure or a list of Figures, "
-                        f"got {type(frames).__name__}")
+        raise TypeError(
+            f"frames must be a callable value -> matplotlib Figure or a list of Figures, got {type(frames).__name__}"
+        )
     if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
         raise TypeError(f"values must be a sequence of slider values, got {type(values).__name__}")
     values = list(values)
@@ -328,7 +343,7 @@ class InteractiveFigure:
             f'data-sb-nframes="{len(self.frames)}">'
             f"<style>{_CSS % dict(width=self.width)}</style>"
             '<div class="sb-controls">'
-            '<button type="button" class="sb-play" title="play / pause">\u25B6 play</button>'
+            '<button type="button" class="sb-play" title="play / pause">\u25b6 play</button>'
             f'<input type="range" class="sb-slider" min="0" max="{len(self.frames) - 1}" step="1" value="{i0}" '
             f'aria-label="{esc(self.label)}">'
             f'<span class="sb-value">{esc(self.label)} = {esc(self.labels[i0])}</span>'
@@ -344,9 +359,18 @@ class InteractiveFigure:
         return f"InteractiveFigure({self.label!r}, {len(self)} frames, {self.nbytes / 1e3:.0f} kB)"
 
 
-def interactive_frames(frames, values, *, label: str, fmt="{:.3g}", dpi: float = 80, initial: int = 0,
-                       interval_ms: int = 350, alt: str | None = None, max_bytes: int = 1_000_000
-                       ) -> InteractiveFigure:
+def interactive_frames(
+    frames,
+    values,
+    *,
+    label: str,
+    fmt="{:.3g}",
+    dpi: float = 80,
+    initial: int = 0,
+    interval_ms: int = 350,
+    alt: str | None = None,
+    max_bytes: int = 1_000_000,
+) -> InteractiveFigure:
     """A figure with a slider (and play button) that works on the static HTML book: no kernel, no network.
 
     Each slider position shows a precomputed PNG frame; inline JavaScript swaps the ``<img>`` source. Several can
@@ -384,12 +408,22 @@ def interactive_frames(frames, values, *, label: str, fmt="{:.3g}", dpi: float =
         raise ValueError(f"interval_ms must be a positive integer (milliseconds), got {interval_ms!r}")
     pngs = render_frames(frames, values, dpi=dpi)
     width = _png_width(pngs[0])
-    fig = InteractiveFigure(pngs, values, labels, label=label, initial=int(initial), interval_ms=int(interval_ms),
-                            alt=alt or f"figure with a slider over {label}", width=width)
+    fig = InteractiveFigure(
+        pngs,
+        values,
+        labels,
+        label=label,
+        initial=int(initial),
+        interval_ms=int(interval_ms),
+        alt=alt or f"figure with a slider over {label}",
+        width=width,
+    )
     size = fig.nbytes
     if size > max_bytes:
-        raise ValueError(f"the interactive figure is {size / 1e6:.2f} MB, more than max_bytes={max_bytes / 1e6:.2f} MB: "
-                         f"use fewer values ({len(values)} now), a lower dpi ({dpi} now) or a smaller figure")
+        raise ValueError(
+            f"the interactive figure is {size / 1e6:.2f} MB, more than max_bytes={max_bytes / 1e6:.2f} MB: "
+            f"use fewer values ({len(values)} now), a lower dpi ({dpi} now) or a smaller figure"
+        )
     return fig
 
 
@@ -398,8 +432,18 @@ def _png_width(png: bytes) -> int:
     return int.from_bytes(png[16:20], "big")
 
 
-def interactive_widget(frames, values, *, label: str, fmt="{:.3g}", dpi: float = 80, initial: int = 0,
-                       interval_ms: int = 350, alt: str | None = None, max_bytes: int | None = None):
+def interactive_widget(
+    frames,
+    values,
+    *,
+    label: str,
+    fmt="{:.3g}",
+    dpi: float = 80,
+    initial: int = 0,
+    interval_ms: int = 350,
+    alt: str | None = None,
+    max_bytes: int | None = None,
+):
     """The live-kernel twin of :func:`interactive_frames`: an ipywidgets slider + play button + image.
 
     Same arguments as :func:`interactive_frames` (so a chapter can switch between the two with one name; ``alt``
@@ -435,8 +479,9 @@ def interactive_widget(frames, values, *, label: str, fmt="{:.3g}", dpi: float =
                 plt.close(fig)
         return cache[i]
 
-    slider = widgets.IntSlider(value=int(initial), min=0, max=len(values) - 1, step=1, description=label,
-                               readout=False, continuous_update=True)
+    slider = widgets.IntSlider(
+        value=int(initial), min=0, max=len(values) - 1, step=1, description=label, readout=False, continuous_update=True
+    )
     text = widgets.Label(value=f"{label} = {labels[initial]}")
     play = widgets.Play(value=int(initial), min=0, max=len(values) - 1, step=1, interval=int(interval_ms))
     widgets.jslink((play, "value"), (slider, "value"))
@@ -457,6 +502,7 @@ def interactive_widget(frames, values, *, label: str, fmt="{:.3g}", dpi: float =
 # ------------------------------------------------------------------------------------------------------------------
 # the whole theory in one figure (the book's introduction)
 # ------------------------------------------------------------------------------------------------------------------
+
 
 def theory_schematic(lam=None, *, eta=1.0, q=0.1, sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX, figsize=(11.0, 3.0)):
     """The story of the book in four computed panels, the counterpart of the paper's Fig. 1 (used in the
@@ -502,13 +548,23 @@ def theory_schematic(lam=None, *, eta=1.0, q=0.1, sigma_min=SIGMA_MIN, sigma_max
     ax = axs[0]
     ax.scatter(ranks, lam, c=colors, s=40, zorder=3)
     ax.vlines(ranks, lam.min() / 3, lam, colors=colors)
-    ax.set(yscale="log", xlabel="mode k (by variance)", ylabel=r"variance $\lambda_k$", title="1  data spectrum  →",
-           xticks=ranks)
+    ax.set(
+        yscale="log",
+        xlabel="mode k (by variance)",
+        ylabel=r"variance $\lambda_k$",
+        title="1  data spectrum  →",
+        xticks=ranks,
+    )
     ax = axs[1]
     for k in range(n):
         ax.plot(sigma, gain[k], color=colors[k])
-    ax.set(xscale="log", xlabel=r"noise level $\sigma$", ylabel=r"gain $\lambda_k/(\lambda_k+\sigma^2)$",
-           title="2  linear denoiser  →", ylim=(-0.03, 1.03))
+    ax.set(
+        xscale="log",
+        xlabel=r"noise level $\sigma$",
+        ylabel=r"gain $\lambda_k/(\lambda_k+\sigma^2)$",
+        title="2  linear denoiser  →",
+        ylim=(-0.03, 1.03),
+    )
     ax = axs[2]
     for k in range(n):
         ax.plot(eta_tau, gen_var[k], color=colors[k])
@@ -516,16 +572,30 @@ def theory_schematic(lam=None, *, eta=1.0, q=0.1, sigma_min=SIGMA_MIN, sigma_max
         if np.isfinite(tau_star[k]):
             y = theory.one_layer_generated_variance(lam[k], tau_star[k] / eta, eta=eta, q=q, **kw)
             ax.plot(tau_star[k], y, "o", color=colors[k], ms=5, zorder=3)
-    ax.set(xscale="log", yscale="log", xlabel=r"training time $\eta\tau$",
-           ylabel=r"generated variance $\hat\lambda_k$", title=r"3  learning: $\tau^*_k \propto 1/\lambda_k$  →")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel=r"training time $\eta\tau$",
+        ylabel=r"generated variance $\hat\lambda_k$",
+        title=r"3  learning: $\tau^*_k \propto 1/\lambda_k$  →",
+    )
     ax = axs[3]
     ax.plot(ranks, lam, "o--", color=DATA_COLOR, label="data", ms=4)
     shades = [0.75, 0.5, 0.2]
     for j, t in enumerate(snap_t):
         ax.plot(ranks, snap[j], "s-", color=str(shades[j]), ms=3, label=rf"$\eta\tau = {t:.2g}$")
-    ax.set(yscale="log", xlabel="mode k (by variance)", ylabel="variance of the samples", title="4  samples",
-           xticks=ranks)
+    ax.set(
+        yscale="log", xlabel="mode k (by variance)", ylabel="variance of the samples", title="4  samples", xticks=ranks
+    )
     ax.legend(loc="lower left")
-    fig.schematic = dict(lam=lam, sigma=sigma, gain=gain, eta_tau=eta_tau, gen_var=gen_var, tau_star=tau_star,
-                         snapshot_times=snap_t, snapshot_spectra=snap)
+    fig.schematic = dict(
+        lam=lam,
+        sigma=sigma,
+        gain=gain,
+        eta_tau=eta_tau,
+        gen_var=gen_var,
+        tau_star=tau_star,
+        snapshot_times=snap_t,
+        snapshot_spectra=snap,
+    )
     return fig

@@ -18,13 +18,18 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-
 from conftest import HTML, ROOT, toc_files
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     # belt and braces: even a request that escaped Playwright's routing could not resolve a name
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
@@ -75,8 +80,12 @@ class PageVisit:
         self.page.set_default_timeout(TIMEOUT_MS)
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(f"console: {m.text}"))
         self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
-        self.page.on("requestfailed", lambda r: urlparse(r.url).hostname in LOCAL_HOSTS
-                     and self.errors.append(f"request failed: {r.url} ({r.failure})"))
+        self.page.on(
+            "requestfailed",
+            lambda r: (
+                urlparse(r.url).hostname in LOCAL_HOSTS and self.errors.append(f"request failed: {r.url} ({r.failure})")
+            ),
+        )
         self.page.on("request", lambda r: self._activity(+1))
         self.page.on("requestfinished", lambda r: self._activity(-1))
         self.page.on("requestfailed", lambda r: self._activity(-1))
@@ -169,7 +178,8 @@ def test_equations_typeset(visits, page):
     if n_math:
         untypeset = v.page.evaluate(
             "() => [...document.querySelectorAll('span.math, div.math')]"
-            ".filter(e => !e.querySelector('mjx-container')).map(e => e.textContent.slice(0, 80))")
+            ".filter(e => !e.querySelector('mjx-container')).map(e => e.textContent.slice(0, 80))"
+        )
         assert not untypeset, f"{page}: {len(untypeset)} of {n_math} equations not typeset, e.g. {untypeset[:3]}"
     errors = v.page.evaluate("() => [...document.querySelectorAll('mjx-merror')].map(e => e.textContent)")
     assert not errors, f"{page}: MathJax errors (undefined macro?) {errors[:5]}"
@@ -216,8 +226,9 @@ def test_interactive_figures_move(visits, page):
         target = hi if now != hi else lo
         slider.scroll_into_view_if_needed()
         slider.fill(str(int(target)))
-        v.page.wait_for_function("([el, s]) => el.getAttribute('src') !== s", arg=[img.element_handle(), before],
-                                 timeout=5_000)
+        v.page.wait_for_function(
+            "([el, s]) => el.getAttribute('src') !== s", arg=[img.element_handle(), before], timeout=5_000
+        )
         assert img.evaluate("e => e.complete && e.naturalWidth > 0"), f"{page}: new frame of figure {i + 1} broken"
 
 

@@ -8,7 +8,8 @@ output, in a glued value, or as a literal in a code cell (a parameter the reader
 What counts as prose: the page's article text without code cells and their outputs, code and literal blocks, glued
 values, cross-references (chapter, figure, equation, proposition numbers are links), citations, the bibliography,
 the API reference's signatures and docstrings (``dl.py``), and exercises with their solutions (their numbers are what
-the reader is asked to compute; ``spectral_bias.exercises`` checks them). Inline and display maths is checked only where it states
+the reader is asked to compute; ``spectral_bias.exercises`` checks them). Inline and display maths is checked
+only where it states
 a result: a decimal number after ``=`` or ``\\approx`` (``$\\lamgen(0)=3.3\\times10^{-5}$``); or where the whole
 expression is a decimal number (``$0.16$``); the rest of the maths (exponents, coefficients, 2 in ``2\\eta``) is part
 of the formulas.
@@ -32,35 +33,64 @@ import re
 
 import pytest
 from bs4 import BeautifulSoup
-
-from conftest import HTML, toc_files
+from conftest import toc_files
 
 # EDM constants (Karras et al. 2022): sigma_min, sigma_max, sigma_data, P_mean, P_std, rho.
-EDM_CONSTANTS = {0.002: "sigma_min", 80.0: "sigma_max", 0.5: "sigma_data", 0.25: "sigma_data^2",
-                 1.2: "P_mean = -1.2, P_std = 1.2",
-                 7.0: "rho"}
+EDM_CONSTANTS = {
+    0.002: "sigma_min",
+    80.0: "sigma_max",
+    0.5: "sigma_data",
+    0.25: "sigma_data^2",
+    1.2: "P_mean = -1.2, P_std = 1.2",
+    7.0: "rho",
+}
 # Values quoted from Wang & Pehlevan (2025), arXiv:2503.03206 (Sec. 7, Figs. 3 and 9): exponents of the MLP-UNet
 # on rotated Gaussian data (1.08 for d = 256; 1.05 / 1.13 for d = 512) and on FFHQ 32x32 (0.48 increasing, R² 0.97,
 # 57 modes; 0.35 decreasing, R² 0.92, 2,914 modes), data dimensions 256, 512, 3072, and the width of its
 # convolutional UNet (128 base channels); its training settings (Sec. 7 and App.: 100,000 steps for the MLP on
 # images, 50,000 for the CNNs, 5,000 on Gaussian data; batches of 1,024 and 2,048; 20 Heun steps) and its compute
 # (App. I.1: 20 minutes to 2 hours per MLP run, 5 to 8 hours per CNN run).
-PAPER_VALUES = {1.08, 1.05, 1.13, 0.48, 0.35, 0.97, 0.92, 57.0, 2914.0, 256.0, 512.0, 3072.0, 128.0,
-                100000.0, 50000.0, 5000.0, 1024.0, 2048.0, 20.0}
+PAPER_VALUES = {
+    1.08,
+    1.05,
+    1.13,
+    0.48,
+    0.35,
+    0.97,
+    0.92,
+    57.0,
+    2914.0,
+    256.0,
+    512.0,
+    3072.0,
+    128.0,
+    100000.0,
+    50000.0,
+    5000.0,
+    1024.0,
+    2048.0,
+    20.0,
+}
 PAPER_CITATION = "wang2025spectral"
 
-REFERENCE_WORDS = (r"Figs?\.|Figures?|Tables?|Props?\.|Propositions?|Lemmas?|Theorems?|Thm\.|Corollary|Secs?\.|"
-                   r"Sections?|§|[Ee]qs?\.|[Ee]quations?|App\.|Appendix|Appendices|[Cc]hapters?|Parts?|Steps?|"
-                   r"Exercises?|Definitions?|Remarks?|Algorithms?|arXiv:?|v")
+REFERENCE_WORDS = (
+    r"Figs?\.|Figures?|Tables?|Props?\.|Propositions?|Lemmas?|Theorems?|Thm\.|Corollary|Secs?\.|"
+    r"Sections?|§|[Ee]qs?\.|[Ee]quations?|App\.|Appendix|Appendices|[Cc]hapters?|Parts?|Steps?|"
+    r"Exercises?|Definitions?|Remarks?|Algorithms?|arXiv:?|v"
+)
 # the reference word, then possibly a list/range of labels before the number: "Figs. 2, 5 and 6", "Figs. 17–20"
 REFERENCE_BEFORE = re.compile(rf"(?:{REFERENCE_WORDS})\s*(?:[\dA-Z][\w.]*\s*(?:,|and|or|to|–|-|/)\s*)*$")
 PROSE_NUMBER = re.compile(r"(?<![\w.\-−])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w]|\.\d)")
 SHOWN_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?![\d.])|\d[\d_]*(?:\.\d*)?(?:[eE][-+]?\d+)?")
 SHAPE = re.compile(r"\d+\s*[×x]\s*\d+(?:\s*[×x]\s*\d+)?")
-VERSION = re.compile(r"\d+\.\d+\.\d+|(?:Python|CC BY(?:-[A-Z]+)*|PyTorch|torch|NumPy|Jupyter Book|Sphinx|MathJax|"
-                     r"version)\s*\d+(?:\.\d+)*")
-MATH_RESULT = re.compile(r"(?:=|\\approx|≈|\\simeq|^)\s*(\d+\.\d+)(?:\s*\\times\s*10\^\{?(-?\d+)\}?)?\s*$|"
-                         r"(?:=|\\approx|≈|\\simeq)\s*(\d+\.\d+)(?:\s*\\times\s*10\^\{?(-?\d+)\}?)?")
+VERSION = re.compile(
+    r"\d+\.\d+\.\d+|(?:Python|CC BY(?:-[A-Z]+)*|PyTorch|torch|NumPy|Jupyter Book|Sphinx|MathJax|"
+    r"version)\s*\d+(?:\.\d+)*"
+)
+MATH_RESULT = re.compile(
+    r"(?:=|\\approx|≈|\\simeq|^)\s*(\d+\.\d+)(?:\s*\\times\s*10\^\{?(-?\d+)\}?)?\s*$|"
+    r"(?:=|\\approx|≈|\\simeq)\s*(\d+\.\d+)(?:\s*\\times\s*10\^\{?(-?\d+)\}?)?"
+)
 
 
 def _value(token: str) -> tuple[float, int]:
@@ -87,7 +117,7 @@ def is_shown(value: float, decimals: int, shown, *, percent=False, significant=F
         tol = 0.5 * 10 ** (-decimals)
     tol += 1e-9 * max(1.0, abs(value))
     for u in shown:
-        for cand in ((u, 100 * u) if percent else (u,)):
+        for cand in (u, 100 * u) if percent else (u,):
             if abs(abs(cand) - value) <= tol:
                 return True
     return False
@@ -101,9 +131,9 @@ def prose_candidates(text: str):
         value, decimals = _value(token)
         if decimals == 0 and (value <= 12 or 1900 <= value <= 2099):
             continue
-        if REFERENCE_BEFORE.search(text[max(0, m.start() - 40):m.start()]):
+        if REFERENCE_BEFORE.search(text[max(0, m.start() - 40) : m.start()]):
             continue
-        percent = bool(re.match(r"\s*(%|per ?cent)", text[m.end():m.end() + 9]))
+        percent = bool(re.match(r"\s*(%|per ?cent)", text[m.end() : m.end() + 9]))
         yield token, value, decimals, percent
 
 
@@ -118,7 +148,8 @@ def math_candidates(tex: str):
 
 def allowed(value: float, cites_paper: bool) -> bool:
     return any(abs(value - c) < 1e-12 for c in EDM_CONSTANTS) or (
-        cites_paper and any(abs(value - c) < 1e-12 for c in PAPER_VALUES))
+        cites_paper and any(abs(value - c) < 1e-12 for c in PAPER_VALUES)
+    )
 
 
 def unshown_numbers(prose_texts, math_texts, shown, cites_paper):
@@ -128,7 +159,7 @@ def unshown_numbers(prose_texts, math_texts, shown, cites_paper):
         for token, value, decimals, percent in prose_candidates(text):
             if not allowed(value, cites_paper) and not is_shown(value, decimals, shown, percent=percent):
                 i = text.find(token)
-                bad.append((token, " ".join(text[max(0, i - 60):i + 40].split())))
+                bad.append((token, " ".join(text[max(0, i - 60) : i + 40].split())))
     for tex in math_texts:
         for token, value, decimals, scientific in math_candidates(tex):
             if not allowed(value, cites_paper) and not is_shown(value, decimals, shown, significant=scientific):
@@ -138,20 +169,52 @@ def unshown_numbers(prose_texts, math_texts, shown, cites_paper):
 
 # ----------------------------------------------------------------------------------------------------- HTML
 
-REMOVE = ["div.cell", "div.output", "pre", "div.highlight", "script", "style", "nav", "header", "footer",
-          "a.headerlink", "div.toctree-wrapper", "dl.py", "div.bibliography", "dl.citation", "div.citation",
-          "span.eqno", "div.prev-next-area", "div.bd-sidebar", "div.bd-toc", "div.sphinx-bs", "div.admonition-edit",
-          "span.pasted-text", "div.pasted-math", "span.pasted-inline", "div.exercise", "div.solution"]
+REMOVE = [
+    "div.cell",
+    "div.output",
+    "pre",
+    "div.highlight",
+    "script",
+    "style",
+    "nav",
+    "header",
+    "footer",
+    "a.headerlink",
+    "div.toctree-wrapper",
+    "dl.py",
+    "div.bibliography",
+    "dl.citation",
+    "div.citation",
+    "span.eqno",
+    "div.prev-next-area",
+    "div.bd-sidebar",
+    "div.bd-toc",
+    "div.sphinx-bs",
+    "div.admonition-edit",
+    "span.pasted-text",
+    "div.pasted-math",
+    "span.pasted-inline",
+    "div.exercise",
+    "div.solution",
+]
 
 
 def page_parts(html: str):
     """(prose texts, maths texts, shown texts, cites the paper) of one built page."""
     doc = BeautifulSoup(html, "html.parser")
     main = doc.select_one("article") or doc.select_one("main") or doc
-    shown = [el.get_text(" ") for el in main.select(
-        "div.cell_output, div.output, div.cell_input, span.pasted-text, div.pasted-math, span.pasted-inline")]
-    cites_paper = any(PAPER_CITATION in (a.get("href") or "") or PAPER_CITATION in (a.get("id") or "")
-                      for a in main.find_all("a")) or re.search(r"Wang (and|&) Pehlevan", main.get_text()) is not None
+    shown = [
+        el.get_text(" ")
+        for el in main.select(
+            "div.cell_output, div.output, div.cell_input, span.pasted-text, div.pasted-math, span.pasted-inline"
+        )
+    ]
+    cites_paper = (
+        any(
+            PAPER_CITATION in (a.get("href") or "") or PAPER_CITATION in (a.get("id") or "") for a in main.find_all("a")
+        )
+        or re.search(r"Wang (and|&) Pehlevan", main.get_text()) is not None
+    )
     for sel in REMOVE:
         for el in main.select(sel):
             el.decompose()
@@ -166,8 +229,10 @@ def page_parts(html: str):
         el.replace_with(" ")
     for code in main.find_all(["code", "tt", "kbd", "samp"]):
         code.replace_with(" ")
-    prose = [p.get_text(" ") for p in main.find_all(["p", "li", "td", "th", "dd", "dt", "figcaption", "caption",
-                                                     "h1", "h2", "h3", "h4"])]
+    prose = [
+        p.get_text(" ")
+        for p in main.find_all(["p", "li", "td", "th", "dd", "dt", "figcaption", "caption", "h1", "h2", "h3", "h4"])
+    ]
     return prose, math_texts, shown, cites_paper
 
 
@@ -183,12 +248,15 @@ def test_every_prose_number_is_computed_on_its_page(html_dir, page):
     bad = unshown_numbers(prose, maths, shown_numbers(shown_texts), cites)
     # one report per number and context
     bad = list(dict.fromkeys(bad))
-    assert not bad, (f"{page}: {len(bad)} number(s) in the prose that the page neither prints nor computes "
-                     "(glue them from the cell that computes them; see this file's docstring):\n"
-                     + "\n".join(f"  {tok!r}: ...{ctx}..." for tok, ctx in bad))
+    assert not bad, (
+        f"{page}: {len(bad)} number(s) in the prose that the page neither prints nor computes "
+        "(glue them from the cell that computes them; see this file's docstring):\n"
+        + "\n".join(f"  {tok!r}: ...{ctx}..." for tok, ctx in bad)
+    )
 
 
 # ------------------------------------------------------------------ the rules themselves, without a built book
+
 
 def test_rules_flag_a_typed_number_and_accept_shown_ones():
     shown = shown_numbers(["alpha = 1.0221, 95% CI [1.020 1.025]", "x = rng.normal(size=20_000)", "0.627"])
@@ -198,8 +266,10 @@ def test_rules_flag_a_typed_number_and_accept_shown_ones():
     # quoted from the paper on a page that cites it: allowed; on a page that does not: flagged
     assert unshown_numbers(prose[1:], [], shown, cites_paper=True) == []
     # names of things and small integers are not results
-    names = ["Figs. 17–20 and Prop. 4.2 of chapter 11, Table 1, Sec. 5.1, arXiv:2503.03206, 28×28, in 2025, 3 modes",
-             "Python 3.11, CC BY 4.0, MathJax 3.2.2"]
+    names = [
+        "Figs. 17–20 and Prop. 4.2 of chapter 11, Table 1, Sec. 5.1, arXiv:2503.03206, 28×28, in 2025, 3 modes",
+        "Python 3.11, CC BY 4.0, MathJax 3.2.2",
+    ]
     assert unshown_numbers(names, [], [], cites_paper=False) == []
     # results stated in maths are checked, with scientific notation at its precision
     assert unshown_numbers([], [r"\hat\lambda(0)=3.3\times10^{-5}"], [3.27e-5], False) == []

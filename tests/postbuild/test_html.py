@@ -11,17 +11,15 @@ chapter over HARD_FACTOR times the scaled budget fails the build, as does a chap
 import json
 import re
 import time
-from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import numpy as np
 import pytest
 from bs4 import BeautifulSoup
-
 from conftest import HTML, ROOT, toc_files
 
-BUDGET_SECONDS = 60.0   # per chapter, on the reference machine (2 cores)
-HARD_FACTOR = 3.0       # fail beyond this multiple of the (speed-scaled) budget
+BUDGET_SECONDS = 60.0  # per chapter, on the reference machine (2 cores)
+HARD_FACTOR = 3.0  # fail beyond this multiple of the (speed-scaled) budget
 # best-of-5 time of _speed_workload() on the reference machine (the 2-core build machine of this project, measured
 # with `python tests/postbuild/test_html.py`: 0.147-0.155 s, 2026-12-01); a faster machine keeps the budget
 REFERENCE_WORKLOAD_SECONDS = 0.15
@@ -57,8 +55,11 @@ def code_cells(page):
 
     nb = jupytext.read(ROOT / f"{page}.md")
     cells = [c for c in nb.cells if c.cell_type == "code"]
-    return [(i, c.source, c.metadata.get("tags", [])) for i, c in enumerate(cells)
-            if "remove-cell" not in c.metadata.get("tags", [])]
+    return [
+        (i, c.source, c.metadata.get("tags", []))
+        for i, c in enumerate(cells)
+        if "remove-cell" not in c.metadata.get("tags", [])
+    ]
 
 
 def _outside_definitions(source: str) -> str:
@@ -71,8 +72,11 @@ def _outside_definitions(source: str) -> str:
     except SyntaxError:
         return source
     lines = source.splitlines()
-    keep = [ast.get_source_segment(source, node) or "" for node in tree.body
-            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    keep = [
+        ast.get_source_segment(source, node) or ""
+        for node in tree.body
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    ]
     return "\n".join(keep) if lines else source
 
 
@@ -85,17 +89,22 @@ def expected_figures(source: str) -> int:
     return shows if shows else int(bool(FIGURE_CALL.search(code)) and "plt.close(" not in code)
 
 
-FIGURE_CELLS = [(page, i, n) for page in CHAPTERS if (ROOT / f"{page}.md").exists()
-                for i, (_, src, tags) in enumerate(code_cells(page))
-                if (n := expected_figures(src)) and "remove-output" not in tags]
+FIGURE_CELLS = [
+    (page, i, n)
+    for page in CHAPTERS
+    if (ROOT / f"{page}.md").exists()
+    for i, (_, src, tags) in enumerate(code_cells(page))
+    if (n := expected_figures(src)) and "remove-output" not in tags
+]
 
 
 @pytest.mark.parametrize("page", CHAPTERS)
 def test_rendered_cells_match_the_source(html_dir, page):
     # the per-cell figure checks below rely on the HTML cells being the source's code cells, in order
     n_html = len(soup(page).select("div.cell"))
-    assert n_html == len(code_cells(page)), f"{page}: {n_html} cells in the HTML, {len(code_cells(page))} code " \
-                                            f"cells in the source"
+    assert n_html == len(code_cells(page)), (
+        f"{page}: {n_html} cells in the HTML, {len(code_cells(page))} code cells in the source"
+    )
 
 
 @pytest.mark.parametrize("page,cell,n", FIGURE_CELLS, ids=[f"{p.split('/')[-1]}-cell{i}" for p, i, _ in FIGURE_CELLS])
@@ -110,15 +119,31 @@ def test_cell_shows_its_figures(html_dir, page, cell, n):
 
 # ipywidgets view name -> the element class its view renders in the page (ipywidgets 8 / html-manager 1.0)
 WIDGET_ELEMENTS = {
-    "IntSliderView": ".widget-slider", "FloatSliderView": ".widget-slider", "FloatLogSliderView": ".widget-slider",
-    "IntRangeSliderView": ".widget-slider", "FloatRangeSliderView": ".widget-slider",
-    "SelectionSliderView": ".widget-slider", "DropdownView": ".widget-dropdown", "CheckboxView": ".widget-checkbox",
-    "ButtonView": ".widget-button", "ToggleButtonView": ".widget-toggle-button",
-    "ToggleButtonsView": ".widget-toggle-buttons", "RadioButtonsView": ".widget-radio", "PlayView": ".widget-play",
-    "VBoxView": ".widget-vbox", "HBoxView": ".widget-hbox", "BoxView": ".widget-box", "OutputView": ".widget-output",
-    "LabelView": ".widget-label", "HTMLView": ".widget-html", "HTMLMathView": ".widget-htmlmath",
-    "ImageView": ".widget-image", "TextView": ".widget-text", "IntTextView": ".widget-text",
-    "FloatTextView": ".widget-text", "ProgressView": ".widget-progress",
+    "IntSliderView": ".widget-slider",
+    "FloatSliderView": ".widget-slider",
+    "FloatLogSliderView": ".widget-slider",
+    "IntRangeSliderView": ".widget-slider",
+    "FloatRangeSliderView": ".widget-slider",
+    "SelectionSliderView": ".widget-slider",
+    "DropdownView": ".widget-dropdown",
+    "CheckboxView": ".widget-checkbox",
+    "ButtonView": ".widget-button",
+    "ToggleButtonView": ".widget-toggle-button",
+    "ToggleButtonsView": ".widget-toggle-buttons",
+    "RadioButtonsView": ".widget-radio",
+    "PlayView": ".widget-play",
+    "VBoxView": ".widget-vbox",
+    "HBoxView": ".widget-hbox",
+    "BoxView": ".widget-box",
+    "OutputView": ".widget-output",
+    "LabelView": ".widget-label",
+    "HTMLView": ".widget-html",
+    "HTMLMathView": ".widget-htmlmath",
+    "ImageView": ".widget-image",
+    "TextView": ".widget-text",
+    "IntTextView": ".widget-text",
+    "FloatTextView": ".widget-text",
+    "ProgressView": ".widget-progress",
 }
 
 
@@ -155,14 +180,28 @@ def test_embedded_widgets_refer_to_saved_models(html_dir, page):
 
 def test_widget_expectations_count_specific_elements():
     # the counting itself, on a synthetic page: a VBox holding a slider and an output, plus a lone dropdown
-    state = {"v": {"state": {"_view_name": "VBoxView", "children": ["IPY_MODEL_s", "IPY_MODEL_o"]}},
-             "s": {"state": {"_view_name": "IntSliderView"}}, "o": {"state": {"_view_name": "OutputView"}},
-             "d": {"state": {"_view_name": "DropdownView"}}, "l": {"state": {}}}
-    page = ('<script type="application/vnd.jupyter.widget-state+json">' + json.dumps({"state": state}) +
-            "</script>" + "".join(f'<script type="application/vnd.jupyter.widget-view+json">{{"model_id": "{m}"}}'
-                                  "</script>" for m in ("v", "d")))
-    assert expected_widget_elements(page) == {".widget-vbox": 1, ".widget-slider": 1, ".widget-output": 1,
-                                              ".widget-dropdown": 1}
+    state = {
+        "v": {"state": {"_view_name": "VBoxView", "children": ["IPY_MODEL_s", "IPY_MODEL_o"]}},
+        "s": {"state": {"_view_name": "IntSliderView"}},
+        "o": {"state": {"_view_name": "OutputView"}},
+        "d": {"state": {"_view_name": "DropdownView"}},
+        "l": {"state": {}},
+    }
+    page = (
+        '<script type="application/vnd.jupyter.widget-state+json">'
+        + json.dumps({"state": state})
+        + "</script>"
+        + "".join(
+            f'<script type="application/vnd.jupyter.widget-view+json">{{"model_id": "{m}"}}</script>'
+            for m in ("v", "d")
+        )
+    )
+    assert expected_widget_elements(page) == {
+        ".widget-vbox": 1,
+        ".widget-slider": 1,
+        ".widget-output": 1,
+        ".widget-dropdown": 1,
+    }
     with pytest.raises(AssertionError, match="not saved"):
         expected_widget_elements(page.replace('"model_id": "d"', '"model_id": "x"'))
     with pytest.raises(AssertionError, match="no known element"):
@@ -230,8 +269,10 @@ def time_verdicts(records: dict, chapters: list, factor: float) -> tuple[list, l
         if not rec.get("succeeded", False):
             fail.append(f"{page}: execution failed ({rec.get('error')})")
         elif runtime is None:
-            fail.append(f"{page}: no execution time recorded (method {rec.get('method')!r}: executed outside the "
-                        f"build, or restored from a cache without its time)")
+            fail.append(
+                f"{page}: no execution time recorded (method {rec.get('method')!r}: executed outside the "
+                f"build, or restored from a cache without its time)"
+            )
         elif runtime > HARD_FACTOR * budget:
             fail.append(f"{page}: {runtime:.1f} s, far beyond the budget ({HARD_FACTOR:.0f} × {budget:.0f} s)")
         elif runtime > budget:
@@ -242,9 +283,11 @@ def time_verdicts(records: dict, chapters: list, factor: float) -> tuple[list, l
 def test_every_chapter_executed_in_time(execution_records):
     factor, seconds = machine_speed_factor()
     lines, problems, notes = time_verdicts(execution_records, CHAPTERS, factor)
-    header = (f"budget {BUDGET_SECONDS:.0f} s x speed factor {factor:.2f} (benchmark {seconds:.3f} s, reference "
-              f"{REFERENCE_WORKLOAD_SECONDS:.3f} s) = {BUDGET_SECONDS * factor:.0f} s; fail above "
-              f"{HARD_FACTOR * BUDGET_SECONDS * factor:.0f} s")
+    header = (
+        f"budget {BUDGET_SECONDS:.0f} s x speed factor {factor:.2f} (benchmark {seconds:.3f} s, reference "
+        f"{REFERENCE_WORKLOAD_SECONDS:.3f} s) = {BUDGET_SECONDS * factor:.0f} s; fail above "
+        f"{HARD_FACTOR * BUDGET_SECONDS * factor:.0f} s"
+    )
     report = "\n".join([header] + lines + notes)
     (ROOT / "_build" / "execution_times.txt").write_text(report + "\n")
     print("\nPer-chapter execution times (also in _build/execution_times.txt):\n" + report)
@@ -252,9 +295,13 @@ def test_every_chapter_executed_in_time(execution_records):
 
 
 def test_time_verdicts():
-    recs = {"a": dict(runtime=30.0, succeeded=True), "b": dict(runtime=100.0, succeeded=True),
-            "c": dict(runtime=200.0, succeeded=True), "d": dict(runtime=None, succeeded=True, method="cache"),
-            "e": dict(runtime=5.0, succeeded=False, error="boom")}
+    recs = {
+        "a": dict(runtime=30.0, succeeded=True),
+        "b": dict(runtime=100.0, succeeded=True),
+        "c": dict(runtime=200.0, succeeded=True),
+        "d": dict(runtime=None, succeeded=True, method="cache"),
+        "e": dict(runtime=5.0, succeeded=False, error="boom"),
+    }
     lines, fail, note = time_verdicts(recs, ["a", "b", "c", "d", "e", "f"], factor=1.0)
     assert len(lines) == 5
     assert [f.split(":")[0] for f in fail] == ["c", "d", "e", "f"] and "far beyond" in fail[0]

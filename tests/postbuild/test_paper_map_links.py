@@ -1,6 +1,7 @@
 """Post-build: every link on the map of the paper resolves in the built HTML (the page and the anchor exist), and no
 reference was left unresolved. The source-level check is tests/test_paper_map.py."""
 
+import functools
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -10,11 +11,10 @@ from bs4 import BeautifulSoup
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _ids(page: Path, cache={}):
-    if page not in cache:
-        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
-        cache[page] = {tag["id"] for tag in soup.find_all(id=True)}
-    return cache[page]
+@functools.cache
+def _ids(page: Path) -> frozenset:
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    return frozenset(tag["id"] for tag in soup.find_all(id=True))
 
 
 def test_paper_map_links_resolve(html_dir):
@@ -22,8 +22,9 @@ def test_paper_map_links_resolve(html_dir):
     assert page.is_file(), "paper_map.html was not built"
     soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
     main = soup.find("main") or soup
-    table_rows = [line for line in (ROOT / "paper_map.md").read_text(encoding="utf-8").splitlines()
-                  if line.startswith("|")]
+    table_rows = [
+        line for line in (ROOT / "paper_map.md").read_text(encoding="utf-8").splitlines() if line.startswith("|")
+    ]
     n_roles = sum(len(re.findall(r"\{(?:ref|prf:ref|eq|doc)\}`", line)) for line in table_rows)
     links = [a for a in main.select("table a.reference.internal")]
     assert len(links) >= n_roles, f"{len(links)} internal links in the tables, {n_roles} references in the source"

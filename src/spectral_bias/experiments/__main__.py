@@ -11,6 +11,7 @@ A user mistake (bad config or override, unknown preset, missing or used folder, 
 checkpoint, unavailable device, full disk, unfinished run) prints one line ``error: ...`` on stderr and exits with
 status 2; a run stopped by SIGINT/SIGTERM writes a checkpoint and exits with 130/143; a diverged run exits with 1.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,18 +26,28 @@ PROG = "spectral-bias"
 
 def format_summary(summary: dict) -> str:
     """A compact, human-readable table of an analysis summary."""
-    lines = [f"run {summary['name']}: final alignment chi = {summary['final_chi']:.3f}, "
-             f"mean error = {summary['final_mean_err']:.3g}, median gen_var/lambda = {summary['final_median_ratio']:.3f}"]
-    for label, fits in (("modes", summary["fits"]), ("patch modes", summary.get("patch_fits")),
-                        ("linear thy", summary.get("linear_theory_fits"))):
+    lines = [
+        f"run {summary['name']}: final alignment chi = {summary['final_chi']:.3f}, "
+        f"mean error = {summary['final_mean_err']:.3g}, median gen_var/lambda = {summary['final_median_ratio']:.3f}"
+    ]
+    for label, fits in (
+        ("modes", summary["fits"]),
+        ("patch modes", summary.get("patch_fits")),
+        ("linear thy", summary.get("linear_theory_fits")),
+    ):
         if not fits:
             continue
         for crit, rules in fits.items():
             for rule, branches in rules.items():
                 for b, f in branches.items():
-                    txt = "too few modes" if f is None else (
-                        f"alpha = {f['alpha']:.2f}  95% CI [{f['ci_alpha'][0]:.2f}, {f['ci_alpha'][1]:.2f}]  "
-                        f"R2 = {f['r2']:.2f}  N = {f['n']}")
+                    txt = (
+                        "too few modes"
+                        if f is None
+                        else (
+                            f"alpha = {f['alpha']:.2f}  95% CI [{f['ci_alpha'][0]:.2f}, {f['ci_alpha'][1]:.2f}]  "
+                            f"R2 = {f['r2']:.2f}  N = {f['n']}"
+                        )
+                    )
                     lines.append(f"  {label:11s} {crit:9s} {rule:9s} {b:10s} {txt}")
     t = summary["timings"]
     lines.append(f"  timings: setup {t['setup_s']:.1f} s, train {t['train_s']:.1f} s, measure {t['measure_s']:.1f} s")
@@ -53,12 +64,19 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     from .. import __version__
 
-    p = _Parser(prog=PROG, description="Train neural denoisers and measure their generated spectra "
-                                       "(same as python -m spectral_bias.experiments).")
+    p = _Parser(
+        prog=PROG,
+        description="Train neural denoisers and measure their generated spectra "
+        "(same as python -m spectral_bias.experiments).",
+    )
     p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
-    setk = dict(action="append", default=[], metavar="KEY=VALUE",
-                help="override a field, e.g. --set train.steps=2000 (repeatable; value read as JSON, else string)")
+    setk = dict(
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a field, e.g. --set train.steps=2000 (repeatable; value read as JSON, else string)",
+    )
     r = sub.add_parser("run", help="train + measure a preset or a JSON config file")
     r.add_argument("config", help="preset name (see `list`) or path to a JSON config")
     r.add_argument("--set", dest="sets", **setk)
@@ -92,11 +110,15 @@ def _check_finished(run_dir: Path) -> None:
         raise FileNotFoundError(f"no run folder {run_dir}")
     missing = [f for f in ("results.npz", "results.json") if not (run_dir / f).is_file()]
     if missing and (run_dir / "checkpoint.pt").is_file():
-        raise FileNotFoundError(f"{run_dir} holds an unfinished run (a checkpoint, no results); finish it with "
-                                f"`{PROG} run CONFIG --out {run_dir} --resume`")
+        raise FileNotFoundError(
+            f"{run_dir} holds an unfinished run (a checkpoint, no results); finish it with "
+            f"`{PROG} run CONFIG --out {run_dir} --resume`"
+        )
     if missing:
-        raise FileNotFoundError(f"{run_dir} holds no run results ({', '.join(missing)} missing); "
-                                f"run `{PROG} run CONFIG --out {run_dir}` first")
+        raise FileNotFoundError(
+            f"{run_dir} holds no run results ({', '.join(missing)} missing); "
+            f"run `{PROG} run CONFIG --out {run_dir}` first"
+        )
 
 
 def _main(args) -> int:
@@ -122,8 +144,14 @@ def _main(args) -> int:
     cfg = load_config(args.config, sets=args.sets, device=args.device, threads=args.threads)
     out = Path(args.out or Path("runs") / cfg.name)
     try:
-        res = run_experiment(cfg, out, resume=args.resume, overwrite=args.overwrite, stop_after=args.stop_after,
-                             progress=not args.no_progress)
+        res = run_experiment(
+            cfg,
+            out,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            stop_after=args.stop_after,
+            progress=not args.no_progress,
+        )
     except RunInterrupted as err:
         print(f"stopped: {err}", file=sys.stderr)
         return 128 + err.signum

@@ -5,6 +5,7 @@ For each criterion (geometric / harmonic mean of initial and target) and each ex
 per-mode rule on the first recorded value; "authors": the same rule on the smoothed start), increasing and
 decreasing modes are fitted separately: log10 τ* = a + slope log10 λ, α = −slope.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,15 +17,32 @@ from .. import theory
 from .checkpoint import atomic_write
 from .train import load_results
 
-__all__ = ["emergence_analysis", "linear_theory_analysis", "baseline_analyses", "crossing_summary", "analyze_run",
-           "committed_runs",
-           "BASELINES", "conv_theory_analysis"]
+__all__ = [
+    "BASELINES",
+    "analyze_run",
+    "baseline_analyses",
+    "committed_runs",
+    "conv_theory_analysis",
+    "crossing_summary",
+    "emergence_analysis",
+    "linear_theory_analysis",
+]
 
 BASELINES = ("edm-preconditioned", "one-layer")
 
 
-def emergence_analysis(times, gen_var, eigenvalues, *, criteria=("geometric", "harmonic"), smooth=1.0,
-                       rel_floor=1e-4, n_boot=1000, seed=0, targets=None) -> dict:
+def emergence_analysis(
+    times,
+    gen_var,
+    eigenvalues,
+    *,
+    criteria=("geometric", "harmonic"),
+    smooth=1.0,
+    rel_floor=1e-4,
+    n_boot=1000,
+    seed=0,
+    targets=None,
+) -> dict:
     """Emergence times and branch-wise power-law fits for trajectories gen_var (T, d) at times (T,) against
     the data variances eigenvalues (d,). ``targets`` (d,): the values the thresholds aim at (default: the
     eigenvalues, as for networks; a model that converges elsewhere may use its own limit).
@@ -55,10 +73,21 @@ def emergence_analysis(times, gen_var, eigenvalues, *, criteria=("geometric", "h
     return out
 
 
-def linear_theory_analysis(eigenvalues, *, model: str = "one-layer", q: float = 0.1, n_times: int = 160,
-                           rel_floor: float = 1e-4, sigma_min: float = 0.002, sigma_max: float = 80.0,
-                           sampler_steps: int = 20, rho: float = 7.0, p_mean: float = -1.2, p_std: float = 1.2,
-                           sigma_data: float = 0.5) -> dict:
+def linear_theory_analysis(
+    eigenvalues,
+    *,
+    model: str = "one-layer",
+    q: float = 0.1,
+    n_times: int = 160,
+    rel_floor: float = 1e-4,
+    sigma_min: float = 0.002,
+    sigma_max: float = 80.0,
+    sampler_steps: int = 20,
+    rho: float = 7.0,
+    p_mean: float = -1.2,
+    p_std: float = 1.2,
+    sigma_data: float = 0.5,
+) -> dict:
     """The emergence analysis of a linear null model for the same spectrum, fitted exactly like a network run.
 
     model="one-layer": the plain one-layer theory of the paper (Prop. 4.2, ``theory.one_layer_generated_variance``,
@@ -77,12 +106,20 @@ def linear_theory_analysis(eigenvalues, *, model: str = "one-layer", q: float = 
     lm = lam[lam > rel_floor * lam.max()]
     times = np.concatenate([[0.0], np.geomspace(1e-3 / lm.max(), 1e4 / lm.min(), n_times)])
     if model == "one-layer":
-        gv = theory.one_layer_generated_variance(lm[None, :], times[:, None], eta=1.0, q=q, sigma_min=sigma_min,
-                                                 sigma_max=sigma_max)
+        gv = theory.one_layer_generated_variance(
+            lm[None, :], times[:, None], eta=1.0, q=q, sigma_min=sigma_min, sigma_max=sigma_max
+        )
     else:
         sig = theory.edm_sigma_schedule(int(sampler_steps), sigma_min, sigma_max, rho, append_zero=True)
-        gv = theory.heun_generated_variance(theory.preconditioned_weight, lm[None, :], times[:, None], sig,
-                                            p_mean=p_mean, p_std=p_std, sigma_data=sigma_data)
+        gv = theory.heun_generated_variance(
+            theory.preconditioned_weight,
+            lm[None, :],
+            times[:, None],
+            sig,
+            p_mean=p_mean,
+            p_std=p_std,
+            sigma_data=sigma_data,
+        )
     out = emergence_analysis(times, gv, lm, smooth=None, rel_floor=0.0)
     out.update(times=times, gen_var=gv, model=model)
     return out
@@ -93,16 +130,35 @@ def baseline_analyses(eigenvalues, config: dict) -> dict:
     {"edm-preconditioned": same protocol (the run's P_mean, P_std, sigma_data, sampler steps, σ range, ρ and end
     point), "one-layer": the paper's plain theory at Q = 0.1}. See :func:`linear_theory_analysis`."""
     e, t, m = config["eval"], config["train"], config["model"]
-    return {"edm-preconditioned": linear_theory_analysis(
-                eigenvalues, model="edm-preconditioned", sigma_min=e["sigma_min"], sigma_max=e["sigma_max"],
-                sampler_steps=e["sampler_steps"], rho=e["rho"], p_mean=t["P_mean"], p_std=t["P_std"],
-                sigma_data=m["sigma_data"]),
-            "one-layer": linear_theory_analysis(eigenvalues, model="one-layer", sigma_min=e["sigma_min"],
-                                                sigma_max=e["sigma_max"])}
+    return {
+        "edm-preconditioned": linear_theory_analysis(
+            eigenvalues,
+            model="edm-preconditioned",
+            sigma_min=e["sigma_min"],
+            sigma_max=e["sigma_max"],
+            sampler_steps=e["sampler_steps"],
+            rho=e["rho"],
+            p_mean=t["P_mean"],
+            p_std=t["P_std"],
+            sigma_data=m["sigma_data"],
+        ),
+        "one-layer": linear_theory_analysis(
+            eigenvalues, model="one-layer", sigma_min=e["sigma_min"], sigma_max=e["sigma_max"]
+        ),
+    }
 
 
-def conv_theory_analysis(images, eigenvalues, eigenvectors, config: dict, *, patch_sizes=(3, 5, 7),
-                         circulant: bool = True, n_times: int = 160, rel_floor: float = 1e-4) -> dict:
+def conv_theory_analysis(
+    images,
+    eigenvalues,
+    eigenvectors,
+    config: dict,
+    *,
+    patch_sizes=(3, 5, 7),
+    circulant: bool = True,
+    n_times: int = 160,
+    rel_floor: float = 1e-4,
+) -> dict:
     """Convolutional linear theories trained and sampled under the networks' protocol, measured in the image
     eigenbasis and fitted exactly like a network run (chapter 10).
 
@@ -125,21 +181,24 @@ def conv_theory_analysis(images, eigenvalues, eigenvectors, config: dict, *, pat
     U = np.asarray(eigenvectors, dtype=float)
     N = lam_f.size
     e, t, m = config["eval"], config["train"], config["model"]
-    sig = theory.edm_sigma_schedule(int(e["sampler_steps"]), e["sigma_min"], e["sigma_max"], e["rho"],
-                                    append_zero=True)
+    sig = theory.edm_sigma_schedule(int(e["sampler_steps"]), e["sigma_min"], e["sigma_max"], e["rho"], append_zero=True)
     edm = dict(p_mean=t["P_mean"], p_std=t["P_std"], sigma_data=m["sigma_data"])
     lm = lam[lam > rel_floor * lam.max()]
     times = np.concatenate([[0.0], np.geomspace(1e-4 / (N * lm.max()), 1e4 / lm.min(), n_times)])
-    models = {f"patch{P}": (lambda s, P=P: theory.patch_gains_preconditioned(lam_f, P, s, times, **edm))
-              for P in patch_sizes}
+    models = {
+        f"patch{P}": (lambda s, P=P: theory.patch_gains_preconditioned(lam_f, P, s, times, **edm)) for P in patch_sizes
+    }
     if circulant:
         models["circulant"] = lambda s: theory.circulant_gains_preconditioned(lam_f, s, times, **edm)
     out = {}
     for name, gains in models.items():
         gv = theory.basis_variances_from_fourier(theory.heun_generated_variance_from_gains(gains, sig), U)
         an = emergence_analysis(times, gv, lam, smooth=None, rel_floor=rel_floor)
-        an.update(times=times, gen_var=gv,
-                  own_limit=emergence_analysis(times, gv, lam, smooth=None, rel_floor=rel_floor, targets=gv[-1]))
+        an.update(
+            times=times,
+            gen_var=gv,
+            own_limit=emergence_analysis(times, gv, lam, smooth=None, rel_floor=rel_floor, targets=gv[-1]),
+        )
         out[name] = an
     return out
 
@@ -154,9 +213,13 @@ def crossing_summary(an: dict) -> dict:
             continue
         tau, d = an[crit]["tau_star"], an[crit]["direction"]
         ok = np.isfinite(tau)
-        out[crit] = dict(n_modes=int(tau.size), n_crossed=int(ok.sum()), fraction=float(ok.mean()) if tau.size else
-                         float("nan"), n_increasing=int(np.sum(d == "increasing")),
-                         n_decreasing=int(np.sum(d == "decreasing")))
+        out[crit] = dict(
+            n_modes=int(tau.size),
+            n_crossed=int(ok.sum()),
+            fraction=float(ok.mean()) if tau.size else float("nan"),
+            n_increasing=int(np.sum(d == "increasing")),
+            n_decreasing=int(np.sum(d == "decreasing")),
+        )
     return out
 
 
@@ -175,9 +238,16 @@ def _patch_keys(r: dict, main_size: int) -> dict:
 
 
 def _brief(an):
-    return {c: {rule: {b: (None if f is None else {k: f[k] for k in ("alpha", "ci_alpha", "r2", "n")})
-                       for b, f in an[c]["fits"][rule].items()} for rule in an[c]["fits"]}
-            for c in ("geometric", "harmonic")}
+    return {
+        c: {
+            rule: {
+                b: (None if f is None else {k: f[k] for k in ("alpha", "ci_alpha", "r2", "n")})
+                for b, f in an[c]["fits"][rule].items()
+            }
+            for rule in an[c]["fits"]
+        }
+        for c in ("geometric", "harmonic")
+    }
 
 
 def committed_runs(preset: str, root: str | Path | None = None) -> list[Path]:
@@ -206,23 +276,38 @@ def analyze_run(run_dir: str | Path, *, smooth: float = 1.0, write: bool = True)
     a = emergence_analysis(r["times"], r["gen_var"], r["eigenvalues"], smooth=smooth)
     cfg = r["info"]["config"]
     main_size = int(cfg["eval"].get("patch_size") or 0)
-    patches = {size: emergence_analysis(r["times"], r[f"{key}_gen_var"], r[f"{key}_eigenvalues"], smooth=smooth)
-               for size, key in _patch_keys(r, main_size).items()}
+    patches = {
+        size: emergence_analysis(r["times"], r[f"{key}_gen_var"], r[f"{key}_eigenvalues"], smooth=smooth)
+        for size, key in _patch_keys(r, main_size).items()
+    }
     p = patches.get(main_size)
     base = baseline_analyses(r["eigenvalues"], cfg)
-    summary = dict(name=cfg["name"], final_chi=float(r["chi"][-1]),
-                   final_mean_err=float(r["mean_err"][-1]),
-                   final_median_ratio=float(np.median(r["gen_var"][-1][a["modes"]] / r["eigenvalues"][a["modes"]])),
-                   fits=_brief(a), crossed=crossing_summary(a), patch_fits=_brief(p) if p else None,
-                   patch_size_fits={str(k): _brief(v) for k, v in sorted(patches.items())},
-                   baselines={k: _brief(v) for k, v in base.items()},
-                   baselines_crossed={k: crossing_summary(v) for k, v in base.items()},
-                   linear_theory_fits=_brief(base["one-layer"]), timings=r["info"]["timings"])
+    summary = dict(
+        name=cfg["name"],
+        final_chi=float(r["chi"][-1]),
+        final_mean_err=float(r["mean_err"][-1]),
+        final_median_ratio=float(np.median(r["gen_var"][-1][a["modes"]] / r["eigenvalues"][a["modes"]])),
+        fits=_brief(a),
+        crossed=crossing_summary(a),
+        patch_fits=_brief(p) if p else None,
+        patch_size_fits={str(k): _brief(v) for k, v in sorted(patches.items())},
+        baselines={k: _brief(v) for k, v in base.items()},
+        baselines_crossed={k: crossing_summary(v) for k, v in base.items()},
+        linear_theory_fits=_brief(base["one-layer"]),
+        timings=r["info"]["timings"],
+    )
     if write:  # atomically: a crash leaves the old file or the new one
         with atomic_write(run_dir / "analysis.json", "w") as f:
             f.write(json.dumps(_jsonable(summary), indent=1))
         info = dict(r["info"], analysis=_jsonable(summary))  # results.json also carries the fits
         with atomic_write(run_dir / "results.json", "w") as f:
             f.write(json.dumps(info, indent=1))
-    return dict(summary=_jsonable(summary), modes=a, patch=p, patch_sizes=patches, baselines=base,
-                linear=base["one-layer"], results=r)
+    return dict(
+        summary=_jsonable(summary),
+        modes=a,
+        patch=p,
+        patch_sizes=patches,
+        baselines=base,
+        linear=base["one-layer"],
+        results=r,
+    )

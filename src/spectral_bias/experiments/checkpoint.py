@@ -14,6 +14,7 @@ to a temporary file in the same folder, are flushed to disk, then renamed over t
 crash or a full disk leaves the old file or the new one, never a partial one, and the temporary file is removed.
 Used by ``experiments/train.py`` (chapters 9 and 10 run it).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["CheckpointError", "save_checkpoint", "load_checkpoint", "atomic_write"]
+__all__ = ["CheckpointError", "atomic_write", "load_checkpoint", "save_checkpoint"]
 
 FORMAT = "spectral_bias-checkpoint/1"
 
@@ -65,8 +66,11 @@ def save_checkpoint(path: str | Path, state: dict) -> None:
     buf = io.BytesIO()
     torch.save(state, buf)
     raw = buf.getvalue()
-    envelope = dict(format=FORMAT, sha256=hashlib.sha256(raw).hexdigest(),
-                    payload=torch.frombuffer(bytearray(raw), dtype=torch.uint8))
+    envelope = dict(
+        format=FORMAT,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        payload=torch.frombuffer(bytearray(raw), dtype=torch.uint8),
+    )
     with atomic_write(path) as f:
         torch.save(envelope, f)
 
@@ -75,11 +79,15 @@ def _load_plain(source, what: str, path: Path):
     try:
         return torch.load(source, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
-        raise CheckpointError(f"checkpoint {path} refused: its {what} holds more than plain data "
-                              f"(code or unknown objects; {str(err).splitlines()[0][:120]})") from None
+        raise CheckpointError(
+            f"checkpoint {path} refused: its {what} holds more than plain data "
+            f"(code or unknown objects; {str(err).splitlines()[0][:120]})"
+        ) from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, KeyError, OSError) as err:
-        raise CheckpointError(f"checkpoint {path} is truncated or corrupted ({type(err).__name__}: "
-                              f"{str(err).splitlines()[0][:120] if str(err) else 'unreadable'})") from None
+        raise CheckpointError(
+            f"checkpoint {path} is truncated or corrupted ({type(err).__name__}: "
+            f"{str(err).splitlines()[0][:120] if str(err) else 'unreadable'})"
+        ) from None
 
 
 def load_checkpoint(path: str | Path) -> dict:
@@ -91,14 +99,22 @@ def load_checkpoint(path: str | Path) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
     env = _load_plain(path, "file", path)
-    if not isinstance(env, dict) or env.get("format") != FORMAT or not isinstance(env.get("sha256"), str) \
-            or not isinstance(env.get("payload"), torch.Tensor) or env["payload"].dtype != torch.uint8:
-        raise CheckpointError(f"checkpoint {path} is not a {FORMAT} file (written by an older version or another "
-                              f"program); start afresh with --overwrite")
+    if (
+        not isinstance(env, dict)
+        or env.get("format") != FORMAT
+        or not isinstance(env.get("sha256"), str)
+        or not isinstance(env.get("payload"), torch.Tensor)
+        or env["payload"].dtype != torch.uint8
+    ):
+        raise CheckpointError(
+            f"checkpoint {path} is not a {FORMAT} file (written by an older version or another "
+            f"program); start afresh with --overwrite"
+        )
     raw = env["payload"].numpy().tobytes()
     if hashlib.sha256(raw).hexdigest() != env["sha256"]:
-        raise CheckpointError(f"checkpoint {path} is corrupted or was edited: its content does not match the "
-                              f"SHA-256 recorded in it")
+        raise CheckpointError(
+            f"checkpoint {path} is corrupted or was edited: its content does not match the SHA-256 recorded in it"
+        )
     state = _load_plain(io.BytesIO(raw), "content", path)
     if not isinstance(state, dict):
         raise CheckpointError(f"checkpoint {path} does not hold a state dict")

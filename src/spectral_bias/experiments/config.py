@@ -1,5 +1,6 @@
 """Typed experiment configuration: dataclasses, validation with clear errors, loading from a JSON file or a
 named preset (package data ``spectral_bias/presets/*.json``)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -10,8 +11,18 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DataConfig", "ModelConfig", "TrainConfig", "EvalConfig", "ExperimentConfig",
-           "list_presets", "load_config", "config_from_dict", "parse_set", "apply_sets"]
+__all__ = [
+    "DataConfig",
+    "EvalConfig",
+    "ExperimentConfig",
+    "ModelConfig",
+    "TrainConfig",
+    "apply_sets",
+    "config_from_dict",
+    "list_presets",
+    "load_config",
+    "parse_set",
+]
 
 DATASETS = ("gaussian", "mnist", "fashion-mnist", "digits", "patches", "faces", "mnist-1k")
 MODEL_KINDS = ("mlp", "cnn")
@@ -21,6 +32,7 @@ MODEL_KINDS = ("mlp", "cnn")
 class DataConfig:
     """Training data. ``gaussian`` uses the rotated log-normal spectrum of App. I.4 (needs ``dim``);
     image names go to ``spectral_bias.data.load`` (resolution, channels)."""
+
     name: str = "gaussian"
     n_train: int = 10000
     dim: int | None = None
@@ -33,6 +45,7 @@ class DataConfig:
 class ModelConfig:
     """Denoiser architecture: ``mlp`` = MLP-UNet (nlayers, nhidden, time_embed_dim) or ``cnn`` = conv UNet
     (base_channels, channel_mult, num_blocks, attn_resolutions); always wrapped in EDM preconditioning."""
+
     kind: str = "mlp"
     nlayers: int = 5
     nhidden: int = 256
@@ -51,6 +64,7 @@ class TrainConfig:
     (0: no step-based ones), and in any case at least every 5 minutes, at the end and on SIGINT/SIGTERM.
     bf16: the training forward pass under bfloat16 autocast (for GPUs; the optimiser state, the sampler and the
     measurement stay float32, so only the training noise changes, not what is measured)."""
+
     steps: int = 5000
     batch_size: int = 1024
     lr: float = 1e-4
@@ -64,9 +78,11 @@ class TrainConfig:
 class EvalConfig:
     """Snapshots (log-spaced in the step count, step 0 included), the fixed noise bank and the Heun sampler.
     patch_size > 0 also measures the spectrum of image patches (conv models); extra_patch_sizes measures more
-    patch sizes (results keys ``patch{P}_gen_var``, ...) for exponent-vs-patch-size analyses. save_weights also writes the
+    patch sizes (results keys ``patch{P}_gen_var``, ...) for exponent-vs-patch-size analyses. save_weights also
+    writes the
     model's weights (a plain tensor state dict, ``weights/step_NNNNNNN.pt``) at the shown snapshots, for
     post-hoc analyses of the denoiser itself (local-filter fits, the denoiser grid of chapter 10)."""
+
     n_snapshots: int = 20
     n_samples: int = 1000
     sampler_steps: int = 20
@@ -85,6 +101,7 @@ class EvalConfig:
 @dataclass
 class ExperimentConfig:
     """A whole experiment. ``note`` records where the paper and the authors' code disagree."""
+
     name: str = "custom"
     description: str = ""
     note: str = ""
@@ -99,7 +116,7 @@ class ExperimentConfig:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
-    def validate(self) -> "ExperimentConfig":
+    def validate(self) -> ExperimentConfig:
         """Check every field; raise ValueError naming the field (e.g. ``train.lr``) and what was expected."""
         _validate(self)
         return self
@@ -144,8 +161,10 @@ def _build(cls, d: dict, prefix: str):
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(d) - set(fields))
     if unknown:
-        raise ValueError(f"unknown field(s) {', '.join(prefix + k for k in unknown)}; "
-                         f"expected some of {', '.join(prefix + k for k in fields)}")
+        raise ValueError(
+            f"unknown field(s) {', '.join(prefix + k for k in unknown)}; "
+            f"expected some of {', '.join(prefix + k for k in fields)}"
+        )
     kwargs = {}
     for k, v in d.items():
         f = fields[k]
@@ -173,8 +192,11 @@ def _validate(c: ExperimentConfig) -> None:
         raise ValueError(f"data.name must be one of {DATASETS}, got {d.name!r}")
     if m.kind not in MODEL_KINDS:
         raise ValueError(f"model.kind must be one of {MODEL_KINDS}, got {m.kind!r}")
-    if not (c.device in ("auto", "cpu", "mps") or c.device == "cuda" or
-            (c.device.startswith("cuda:") and c.device[5:].isdigit())):
+    if not (
+        c.device in ("auto", "cpu", "mps")
+        or c.device == "cuda"
+        or (c.device.startswith("cuda:") and c.device[5:].isdigit())
+    ):
         raise ValueError(f"device must be 'auto', 'cpu', 'cuda[:i]' or 'mps', got {c.device!r}")
     _positive("threads", c.threads)
     _positive("data.n_train", d.n_train)
@@ -240,12 +262,14 @@ def _check_applicable(c: ExperimentConfig) -> None:
     d, m = c.data, c.model
     ignored = []
     if d.name == "gaussian":
-        ignored += [("data", d, k, f"data.name='gaussian'") for k in ("resolution", "channels")]
+        ignored += [("data", d, k, "data.name='gaussian'") for k in ("resolution", "channels")]
     else:
         ignored += [("data", d, "dim", f"data.name={d.name!r}")]
     if m.kind == "mlp":
-        ignored += [("model", m, k, "model.kind='mlp'") for k in
-                    ("base_channels", "channel_mult", "num_blocks", "attn_resolutions")]
+        ignored += [
+            ("model", m, k, "model.kind='mlp'")
+            for k in ("base_channels", "channel_mult", "num_blocks", "attn_resolutions")
+        ]
     else:
         ignored += [("model", m, k, "model.kind='cnn'") for k in ("nlayers", "nhidden")]
     if not c.eval.patch_size and not c.eval.extra_patch_sizes:
@@ -285,8 +309,9 @@ def apply_sets(d: dict, sets) -> dict:
         key, value = parse_set(item) if isinstance(item, str) else item
         parts = key.split(".")
         if len(parts) > 2 or (len(parts) == 2 and parts[0] not in _SECTIONS):
-            raise ValueError(f"--set key {key!r}: expected FIELD or SECTION.FIELD with SECTION one of "
-                             f"{', '.join(_SECTIONS)}")
+            raise ValueError(
+                f"--set key {key!r}: expected FIELD or SECTION.FIELD with SECTION one of {', '.join(_SECTIONS)}"
+            )
         target = d
         if len(parts) == 2:
             target = d.setdefault(parts[0], {})
@@ -322,8 +347,7 @@ def load_config(name_or_path: str | Path, *, sets=None, **overrides) -> Experime
         except (UnicodeDecodeError, ValueError) as err:
             raise ValueError(f"config file {str(p)!r} is not valid JSON ({err})") from None
         if not isinstance(d, dict):
-            raise ValueError(f"config file {str(p)!r} must hold a JSON object {{...}}, got a JSON "
-                             f"{type(d).__name__}")
+            raise ValueError(f"config file {str(p)!r} must hold a JSON object {{...}}, got a JSON {type(d).__name__}")
     else:
         names = list_presets()
         if str(name_or_path) not in names:

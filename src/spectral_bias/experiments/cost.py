@@ -1,6 +1,7 @@
 """What a run costs: floating-point operations counted by torch (``torch.utils.flop_counter``) for one training
 step and for sampling, so the cost of a preset on any machine can be estimated from its sustained FLOP rate
 (chapter 11)."""
+
 from __future__ import annotations
 
 import torch
@@ -23,7 +24,8 @@ def _sample_shape(cfg: ExperimentConfig) -> tuple:
 def run_flops(cfg: ExperimentConfig) -> dict:
     """FLOPs of a preset, counted on its actual model (matrix products and convolutions; elementwise work is not
     counted): ``train_step`` (forward + backward of one batch of the EDM loss), ``sample`` (one image: 2·steps − 1
-    network evaluations of Heun, the noise embedding shared by a batch of eval.batch_size), ``train_total`` and ``measure_total`` (every snapshot's noise bank), ``total``.
+    network evaluations of Heun, the noise embedding shared by a batch of eval.batch_size), ``train_total`` and
+    ``measure_total`` (every snapshot's noise bank), ``total``.
     Raises ValueError for an invalid config."""
     cfg.validate()
     from ..nets import edm_loss
@@ -49,7 +51,11 @@ def run_flops(cfg: ExperimentConfig) -> dict:
     n_snap = len(snapshot_steps(cfg.train.steps, cfg.eval.n_snapshots))
     train_step = train_per_sample * cfg.train.batch_size
     sample = nfe_per_sample * nfe
-    out = dict(train_step=train_step, sample=sample, train_total=train_step * cfg.train.steps,
-               measure_total=sample * cfg.eval.n_samples * n_snap)
+    out = dict(
+        train_step=train_step,
+        sample=sample,
+        train_total=train_step * cfg.train.steps,
+        measure_total=sample * cfg.eval.n_samples * n_snap,
+    )
     out["total"] = out["train_total"] + out["measure_total"]
     return out

@@ -1,17 +1,19 @@
 """Training data for the experiments: the rotated log-normal Gaussian of App. I.4 of Wang & Pehlevan (2025),
 and images from ``spectral_bias.data``, with the data spectrum used for measurement."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["DataSpectrum", "rotated_gaussian", "empirical_spectrum", "load_training_data"]
+__all__ = ["DataSpectrum", "empirical_spectrum", "load_training_data", "rotated_gaussian"]
 
 
 @dataclass
 class DataSpectrum:
     """Mean μ (d,), eigenvalues λ_k (d,) descending, eigenvectors U (d, d) as columns u_k (float64)."""
+
     mean: np.ndarray
     eigenvalues: np.ndarray
     eigenvectors: np.ndarray

@@ -9,11 +9,12 @@ Chunks are projected as they arrive; ‖Σ̂‖_F² = ‖X_cᵀX_c‖_F²/(n−1
 sample space when n < d, so no d×d matrix is formed per snapshot then (when n >= d a d×d scatter is
 accumulated instead and dropped after the snapshot).
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["SpectralAccumulator", "measure_samples", "extract_patches"]
+__all__ = ["SpectralAccumulator", "extract_patches", "measure_samples"]
 
 
 class SpectralAccumulator:
@@ -78,7 +79,7 @@ def measure_samples(samples, eigenvectors, mean, chunk: int = 1024) -> dict:
     acc = SpectralAccumulator(eigenvectors, mean)
     samples = np.asarray(samples)
     for i in range(0, len(samples), chunk):
-        acc.update(samples[i:i + chunk])
+        acc.update(samples[i : i + chunk])
     return acc.result()
 
 

@@ -8,6 +8,7 @@
 * :func:`load_snapshot_model`: a run's model at a saved snapshot (``eval.save_weights``; plain tensors, loaded
   with ``weights_only=True``).
 """
+
 from __future__ import annotations
 
 import json
@@ -19,7 +20,7 @@ import torch
 from .config import config_from_dict
 from .train import build_model
 
-__all__ = ["saved_steps", "load_snapshot_model", "local_filter_fit", "denoiser_grid"]
+__all__ = ["denoiser_grid", "load_snapshot_model", "local_filter_fit", "saved_steps"]
 
 
 def saved_steps(run_dir: str | Path) -> list[int]:
@@ -49,8 +50,7 @@ def _patches(x: torch.Tensor, P: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def local_filter_fit(model, images, sigma: float, patch_sizes=(1, 3, 5, 7), *, seed: int = 0,
-                     image_shape=None) -> dict:
+def local_filter_fit(model, images, sigma: float, patch_sizes=(1, 3, 5, 7), *, seed: int = 0, image_shape=None) -> dict:
     """Fraction of the denoiser's output explained by the best local linear filter of each size P.
 
     images: (n, 1, H, W) clean grey images (float); the network sees x + σ n with n ~ N(0, I) (seeded).
@@ -98,6 +98,6 @@ def denoiser_grid(run_dir: str | Path, image, sigmas, *, steps=None, seed: int =
         model, info = load_snapshot_model(run_dir, st)
         flat = info["config"]["model"]["kind"] == "mlp"
         for j, s in enumerate(sig):
-            inp = noisy[j:j + 1].reshape(1, -1) if flat else noisy[j:j + 1]
+            inp = noisy[j : j + 1].reshape(1, -1) if flat else noisy[j : j + 1]
             out[i, j] = model(inp, torch.tensor(s)).reshape(x0.shape[1:]).numpy()
     return dict(steps=np.array(steps), sigmas=np.array(sig), noisy=noisy.numpy(), denoised=out)

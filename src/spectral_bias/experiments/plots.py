@@ -1,13 +1,23 @@
 """Figures of a run (book style: colour = variance rank, see ``spectral_bias.plotting``)."""
+
 from __future__ import annotations
 
 import numpy as np
 
 from ..plotting import DATA_COLOR, mode_colors
 
-__all__ = ["plot_variance_trajectories", "plot_emergence", "plot_sample_grid", "plot_variance_heatmap",
-           "plot_alignment", "plot_exponents", "plot_denoiser_grid", "plot_local_filter_fit", "BRANCH_COLORS",
-           "fit_label"]
+__all__ = [
+    "BRANCH_COLORS",
+    "fit_label",
+    "plot_alignment",
+    "plot_denoiser_grid",
+    "plot_emergence",
+    "plot_exponents",
+    "plot_local_filter_fit",
+    "plot_sample_grid",
+    "plot_variance_heatmap",
+    "plot_variance_trajectories",
+]
 
 BRANCH_COLORS = {"increasing": "tab:red", "decreasing": "tab:blue"}
 
@@ -24,8 +34,12 @@ def plot_variance_trajectories(ax, res: dict, *, patch: bool = False, every: int
     for c, k in zip(cols, keep):
         ax.plot(t, gv[:, k] / lam[k], color=c, lw=1)
     ax.axhline(1.0, color=DATA_COLOR, ls="--", lw=1)
-    ax.set(xscale="log", yscale="log", xlabel=r"$\eta\tau$ (learning rate × step)",
-           ylabel=r"$\hat\lambda_k(\tau)/\lambda_k$")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel=r"$\eta\tau$ (learning rate × step)",
+        ylabel=r"$\hat\lambda_k(\tau)/\lambda_k$",
+    )
     return ax
 
 
@@ -42,8 +56,12 @@ def plot_emergence(ax, lam, analysis: dict, *, criterion: str = "geometric", rul
         f = a["fits"][rule][b]
         if f is not None:
             xs = np.geomspace(lam[sel].min(), lam[sel].max(), 20)
-            ax.plot(xs, 10 ** (f["intercept"] + f["slope"] * np.log10(xs)), color=col,
-                    label=f"{b}: α = {f['alpha']:.2f} [{f['ci_alpha'][0]:.2f}, {f['ci_alpha'][1]:.2f}], N = {f['n']}")
+            ax.plot(
+                xs,
+                10 ** (f["intercept"] + f["slope"] * np.log10(xs)),
+                color=col,
+                label=f"{b}: α = {f['alpha']:.2f} [{f['ci_alpha'][0]:.2f}, {f['ci_alpha'][1]:.2f}], N = {f['n']}",
+            )
     ax.set(xscale="log", yscale="log", xlabel=r"data variance $\lambda_k$", ylabel=r"emergence time $\eta\tau^*_k$")
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="best")
@@ -76,8 +94,9 @@ def fit_label(f: dict | None) -> str:
     return f"α = {f['alpha']:.2f} [{f['ci_alpha'][0]:.2f}, {f['ci_alpha'][1]:.2f}] (N = {f['n']})"
 
 
-def plot_variance_heatmap(ax, times, gen_var, lam, analysis: dict | None = None, *, criterion: str = "geometric",
-                          vmax: float = 2.0):
+def plot_variance_heatmap(
+    ax, times, gen_var, lam, analysis: dict | None = None, *, criterion: str = "geometric", vmax: float = 2.0
+):
     """Heatmap of every mode's generated variance over its data variance, λ̂_k(τ)/λ_k, over (training time, mode
     rank) — the layout of the paper's Figs. 3C and 9B — with each mode's emergence time τ*_k as a dot (red:
     increasing, blue: decreasing) when an ``emergence_analysis`` result is given. Log colour scale centred on 1
@@ -91,8 +110,14 @@ def plot_variance_heatmap(ax, times, gen_var, lam, analysis: dict | None = None,
         t[0] = t[1] / 2
     ratio = np.asarray(gen_var)[:, modes] / lam[modes]
     edges_t = np.concatenate([[t[0] ** 1.5 / t[1] ** 0.5], np.sqrt(t[1:] * t[:-1]), [t[-1] ** 1.5 / t[-2] ** 0.5]])
-    im = ax.pcolormesh(edges_t, np.arange(len(modes) + 1), ratio.T, cmap="RdBu_r",
-                       norm=LogNorm(vmin=1 / vmax**2, vmax=vmax**2), shading="flat")
+    im = ax.pcolormesh(
+        edges_t,
+        np.arange(len(modes) + 1),
+        ratio.T,
+        cmap="RdBu_r",
+        norm=LogNorm(vmin=1 / vmax**2, vmax=vmax**2),
+        shading="flat",
+    )
     if analysis is not None:
         a = analysis[criterion]
         for b, col in BRANCH_COLORS.items():
@@ -117,8 +142,11 @@ def plot_alignment(ax, res: dict, *, label: str | None = None, patch: bool = Fal
 def plot_exponents(ax, xs, fits: list, *, branch: str, label: str, offset: float = 0.0, **kw):
     """α with its 95% bootstrap interval for a list of fit dicts (None = too few modes: skipped) at positions
     ``xs`` (e.g. patch sizes), for exponent-vs-patch-size panels (paper Figs. 17–20)."""
-    pts = [(x + offset, f["alpha"], f["alpha"] - f["ci_alpha"][0], f["ci_alpha"][1] - f["alpha"])
-           for x, f in zip(xs, fits) if f is not None]
+    pts = [
+        (x + offset, f["alpha"], f["alpha"] - f["ci_alpha"][0], f["ci_alpha"][1] - f["alpha"])
+        for x, f in zip(xs, fits)
+        if f is not None
+    ]
     if pts:
         x, a, lo, hi = map(np.array, zip(*pts))
         ax.errorbar(x, a, yerr=[np.maximum(lo, 0), np.maximum(hi, 0)], marker="o", capsize=3, label=label, **kw)
@@ -135,7 +163,7 @@ def plot_denoiser_grid(fig, grid: dict, *, max_steps: int | None = None):
     noisy = grid.get("grid_noisy", grid.get("noisy"))
     den = grid.get("grid_denoised", grid.get("denoised"))
     sig = grid["sigmas"]
-    rows = list(range(len(steps)))[: max_steps] if max_steps else list(range(len(steps)))
+    rows = list(range(len(steps)))[:max_steps] if max_steps else list(range(len(steps)))
     axes = fig.subplots(len(rows) + 1, len(sig), squeeze=False)
     for j, s in enumerate(sig):
         axes[0, j].imshow(np.clip((noisy[j, 0] + 1) / 2, 0, 1), cmap="gray", vmin=0, vmax=1)
@@ -160,6 +188,10 @@ def plot_local_filter_fit(ax, mech: dict, *, sigma_index: int, learned: bool = T
     cols = mode_colors(len(mech["steps"]))
     for c, st, row in zip(cols, mech["steps"], r2):
         ax.plot(P, row, marker="o", color=c, label=f"step {int(st)}", **kw)
-    ax.set(xlabel="filter size P (P x P taps)", ylabel="R² " + ("(learned part)" if learned else "(whole output)"),
-           ylim=(min(0.0, float(r2.min())), 1.0), xticks=P)
+    ax.set(
+        xlabel="filter size P (P x P taps)",
+        ylabel="R² " + ("(learned part)" if learned else "(whole output)"),
+        ylim=(min(0.0, float(r2.min())), 1.0),
+        xticks=P,
+    )
     return ax

@@ -11,6 +11,7 @@ results written; an unfinished one continues from its checkpoint the next time t
 files each preset needs are checked before anything starts. At the end a table gives each run's state, steps/s,
 samples/s, peak GPU memory and mean GPU utilisation (sampled with nvidia-smi when it exists).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,11 +27,19 @@ from pathlib import Path
 
 from .config import load_config
 
-__all__ = ["DEFAULT_PRESETS", "smoke_config", "run_sweep", "main"]
+__all__ = ["DEFAULT_PRESETS", "main", "run_sweep", "smoke_config"]
 
-DEFAULT_PRESETS = ("paper-gaussian512-mlp", "paper-gaussian256-mlp", "paper-gaussian128-mlp", "paper-mnist-mlp",
-                   "paper-patches-cnn-narrow", "paper-patches-cnn-wide", "paper-patches-mlp", "paper-mnist32-cnn",
-                   "paper-fashion-mnist-mlp")
+DEFAULT_PRESETS = (
+    "paper-gaussian512-mlp",
+    "paper-gaussian256-mlp",
+    "paper-gaussian128-mlp",
+    "paper-mnist-mlp",
+    "paper-patches-cnn-narrow",
+    "paper-patches-cnn-wide",
+    "paper-patches-mlp",
+    "paper-mnist32-cnn",
+    "paper-fashion-mnist-mlp",
+)
 GRACE_S = 60
 
 
@@ -49,8 +58,9 @@ def smoke_config(name: str, steps: int = 6) -> dict:
     else:
         d["model"].update(time_embed_dim=8, base_channels=4, channel_mult=[1, 2], attn_resolutions=[])
     d["train"].update(steps=int(steps), batch_size=8, checkpoint_every=1)
-    d["eval"].update(n_snapshots=3, n_samples=16, batch_size=16, sampler_steps=3, n_show=2, n_show_snapshots=2,
-                     extra_patch_sizes=[])
+    d["eval"].update(
+        n_snapshots=3, n_samples=16, batch_size=16, sampler_steps=3, n_show=2, n_show_snapshots=2, extra_patch_sizes=[]
+    )
     if d["eval"]["patch_size"]:
         d["eval"].update(patch_size=min(d["eval"]["patch_size"], 4), patch_stride=2)
     return d
@@ -86,8 +96,12 @@ class _GpuMonitor:
     def _loop(self):
         while not self._stop.wait(2.0):
             try:
-                out = subprocess.run([self._exe, "--query-gpu=utilization.gpu", "--format=csv,noheader,nounits"],
-                                     capture_output=True, text=True, timeout=5).stdout.split()
+                out = subprocess.run(
+                    [self._exe, "--query-gpu=utilization.gpu", "--format=csv,noheader,nounits"],
+                    capture_output=True,
+                    text=True,
+                    timeout=5,
+                ).stdout.split()
                 self.samples.append(float(out[0]))
             except (OSError, subprocess.SubprocessError, ValueError, IndexError):
                 pass
@@ -106,8 +120,22 @@ class _GpuMonitor:
 
 def _run_one(name: str, cfg_arg: str, out: Path, deadline: float, device: str, log, bf16: bool = False) -> dict:
     resume = (out / "checkpoint.pt").is_file()
-    cmd = [sys.executable, "-m", "spectral_bias.experiments", "run", cfg_arg, "--out", str(out), "--device", device,
-           "--no-progress"] + (["--resume"] if resume else []) + (["--set", "train.bf16=true"] if bf16 else [])
+    cmd = (
+        [
+            sys.executable,
+            "-m",
+            "spectral_bias.experiments",
+            "run",
+            cfg_arg,
+            "--out",
+            str(out),
+            "--device",
+            device,
+            "--no-progress",
+        ]
+        + (["--resume"] if resume else [])
+        + (["--set", "train.bf16=true"] if bf16 else [])
+    )
     t0 = time.monotonic()
     with _GpuMonitor() as mon, open(out / "sweep.log", "a") as f:
         p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT)
@@ -121,21 +149,37 @@ def _run_one(name: str, cfg_arg: str, out: Path, deadline: float, device: str, l
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
-            state = "stopped at the budget (resumable)" if (out / "checkpoint.pt").is_file() else \
-                "stopped at the budget (no checkpoint yet)"
-    row = dict(preset=name, state=state, wall_s=round(time.monotonic() - t0, 1), gpu_util_mean=mon.mean(),
-               resumed=resume)
+            state = (
+                "stopped at the budget (resumable)"
+                if (out / "checkpoint.pt").is_file()
+                else "stopped at the budget (no checkpoint yet)"
+            )
+    row = dict(
+        preset=name, state=state, wall_s=round(time.monotonic() - t0, 1), gpu_util_mean=mon.mean(), resumed=resume
+    )
     if (out / "results.json").is_file() and state == "done":
         t = json.loads((out / "results.json").read_text())["timings"]
-        row.update(steps_per_s=t.get("steps_per_s"), samples_per_s=t.get("samples_per_s"),
-                   peak_gpu_mib=t.get("peak_gpu_mib"), peak_rss_mib=t.get("peak_rss_mib"))
+        row.update(
+            steps_per_s=t.get("steps_per_s"),
+            samples_per_s=t.get("samples_per_s"),
+            peak_gpu_mib=t.get("peak_gpu_mib"),
+            peak_rss_mib=t.get("peak_rss_mib"),
+        )
     print(f"{name}: {state} ({row['wall_s']} s)", file=log, flush=True)
     return row
 
 
-def run_sweep(presets=DEFAULT_PRESETS, out_root: str | Path = "runs/sweep", *, budget_s: float = 540.0,
-              device: str = "auto", smoke: bool = False, smoke_steps: int = 6, bf16: bool = False,
-              log=sys.stdout) -> list[dict]:
+def run_sweep(
+    presets=DEFAULT_PRESETS,
+    out_root: str | Path = "runs/sweep",
+    *,
+    budget_s: float = 540.0,
+    device: str = "auto",
+    smoke: bool = False,
+    smoke_steps: int = 6,
+    bf16: bool = False,
+    log=sys.stdout,
+) -> list[dict]:
     """Run ``presets`` in order in ``out_root/<preset>/`` until ``budget_s`` seconds have passed (see the module
     docstring). Finished runs are skipped. Returns one row per preset (state, wall time, speeds, memory).
     Raises ValueError for an unknown preset, a non-positive budget, or data that is missing (naming the command
@@ -148,8 +192,10 @@ def run_sweep(presets=DEFAULT_PRESETS, out_root: str | Path = "runs/sweep", *, b
     if not smoke:
         missing = [n for n in presets if _data_need(n) and not _data_present(_data_need(n))]
         if missing:
-            raise ValueError(f"data missing for {', '.join(missing)}: run `python -m spectral_bias.data fetch` "
-                             f"(or carry data/raw) first")
+            raise ValueError(
+                f"data missing for {', '.join(missing)}: run `python -m spectral_bias.data fetch` "
+                f"(or carry data/raw) first"
+            )
     deadline = time.monotonic() + budget_s
     rows = []
     for name in presets:
@@ -171,7 +217,7 @@ def run_sweep(presets=DEFAULT_PRESETS, out_root: str | Path = "runs/sweep", *, b
 
 def _table(rows) -> str:
     cols = ("preset", "state", "wall_s", "steps_per_s", "samples_per_s", "peak_gpu_mib", "gpu_util_mean")
-    fmt = lambda v: "-" if v is None else (f"{v:.3g}" if isinstance(v, float) else str(v))  # noqa: E731
+    fmt = lambda v: "-" if v is None else (f"{v:.3g}" if isinstance(v, float) else str(v))
     lines = ["  ".join(cols)] + ["  ".join(fmt(r.get(c)) for c in cols) for r in rows]
     return "\n".join(lines)
 
@@ -187,8 +233,15 @@ def main(argv=None) -> int:
     p.add_argument("--bf16", action="store_true", help="train under bfloat16 autocast (sampling stays float32)")
     args = p.parse_args(argv)
     try:
-        rows = run_sweep(args.presets, args.out, budget_s=args.budget_min * 60, device=args.device,
-                         smoke=args.smoke, smoke_steps=args.smoke_steps, bf16=args.bf16)
+        rows = run_sweep(
+            args.presets,
+            args.out,
+            budget_s=args.budget_min * 60,
+            device=args.device,
+            smoke=args.smoke,
+            smoke_steps=args.smoke_steps,
+            bf16=args.bf16,
+        )
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -1,6 +1,7 @@
 """Training loop: Adam on the EDM loss, log-spaced snapshots, a fixed noise bank sampled with Heun at every
 snapshot, streaming spectral measurement, periodic atomic checkpoints (also on SIGTERM/SIGINT) and exact resume
 that refuses a changed config. Results are written atomically. Used by chapters 9 and 10 and the command line."""
+
 from __future__ import annotations
 
 import contextlib
@@ -18,10 +19,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
 try:
     from tqdm.auto import tqdm
 except ImportError:  # a bare GPU machine (torch and numpy only): run without a progress bar
-    class tqdm:  # noqa: N801
+
+    class tqdm:
         def __init__(self, *args, **kwargs):
             self.n, self.total = kwargs.get("initial", 0), kwargs.get("total")
 
@@ -37,6 +40,7 @@ except ImportError:  # a bare GPU machine (torch and numpy only): run without a 
         def close(self):
             pass
 
+
 from .. import __version__
 from ..nets import ConvUNet, EDMPrecond, MLPUNet, edm_loss, edm_sigma_steps, heun_sample
 from .checkpoint import CheckpointError, atomic_write, load_checkpoint, save_checkpoint
@@ -44,8 +48,18 @@ from .config import ExperimentConfig
 from .datasets import empirical_spectrum, load_training_data
 from .measure import SpectralAccumulator, extract_patches
 
-__all__ = ["snapshot_steps", "build_model", "resolve_device", "provenance", "run_experiment", "load_results",
-           "RunExistsError", "RunInterrupted", "TrainingDiverged", "config_differences"]
+__all__ = [
+    "RunExistsError",
+    "RunInterrupted",
+    "TrainingDiverged",
+    "build_model",
+    "config_differences",
+    "load_results",
+    "provenance",
+    "resolve_device",
+    "run_experiment",
+    "snapshot_steps",
+]
 
 CKPT_NAME = "checkpoint.pt"
 MAX_PATCHES = 200_000
@@ -88,8 +102,9 @@ def build_model(cfg: ExperimentConfig, sample_shape: tuple) -> EDMPrecond:
         net = MLPUNet(int(np.prod(sample_shape)), m.nlayers, m.nhidden, m.time_embed_dim, m.dropout)
     else:
         C, H, W = sample_shape
-        net = ConvUNet(C, H, m.base_channels, m.channel_mult, m.num_blocks, m.attn_resolutions, m.time_embed_dim,
-                       m.dropout)
+        net = ConvUNet(
+            C, H, m.base_channels, m.channel_mult, m.num_blocks, m.attn_resolutions, m.time_embed_dim, m.dropout
+        )
     return EDMPrecond(net, m.sigma_data)
 
 
@@ -114,12 +129,14 @@ def _git_commit() -> str | None:
     when it is not a git checkout (an installed wheel)."""
     here = Path(__file__).resolve().parent
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
-                                timeout=10).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
         if not commit:
             return None
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=here.parent, capture_output=True,
-                               text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "."], cwd=here.parent, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
         return commit + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return None
@@ -129,11 +146,22 @@ def provenance(device: torch.device, command: str | None = None) -> dict:
     """What a result file records about where and how it was made: the command, package and library versions,
     git commit, machine (processor, cores, GPU name), torch threads."""
     gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else None
-    return dict(command=command or " ".join([Path(sys.executable).name] + sys.argv), package_version=__version__,
-                git_commit=_git_commit(), torch_version=torch.__version__, numpy_version=np.__version__,
-                python=platform.python_version(), machine=dict(platform=platform.platform(),
-                processor=platform.processor() or platform.machine(), cpu_count=os.cpu_count(), gpu=gpu),
-                device=str(device), torch_threads=torch.get_num_threads())
+    return dict(
+        command=command or " ".join([Path(sys.executable).name] + sys.argv),
+        package_version=__version__,
+        git_commit=_git_commit(),
+        torch_version=torch.__version__,
+        numpy_version=np.__version__,
+        python=platform.python_version(),
+        machine=dict(
+            platform=platform.platform(),
+            processor=platform.processor() or platform.machine(),
+            cpu_count=os.cpu_count(),
+            gpu=gpu,
+        ),
+        device=str(device),
+        torch_threads=torch.get_num_threads(),
+    )
 
 
 def _peak_memory(device: torch.device) -> dict:
@@ -172,15 +200,16 @@ def _measure(model, noise, sigmas, cfg, spec, patch, n_keep, image_shape, step=N
     kept = []
     with torch.no_grad():
         for i in range(0, noise.shape[0], cfg.eval.batch_size):
-            out = heun_sample(model, noise[i:i + cfg.eval.batch_size], sigmas).cpu().numpy()
+            out = heun_sample(model, noise[i : i + cfg.eval.batch_size], sigmas).cpu().numpy()
             if not np.all(np.isfinite(out)):
                 model.train()
-                raise TrainingDiverged(f"generated samples became non-finite at step {step} (the sampler diverged; "
-                                       f"train.lr={cfg.train.lr:g})")
+                raise TrainingDiverged(
+                    f"generated samples became non-finite at step {step} (the sampler diverged; "
+                    f"train.lr={cfg.train.lr:g})"
+                )
             acc.update(out.reshape(len(out), -1))
             for size, pacc in paccs.items():
-                pacc.update(extract_patches(out.reshape((len(out),) + tuple(image_shape)), size,
-                                            cfg.eval.patch_stride))
+                pacc.update(extract_patches(out.reshape((len(out),) + tuple(image_shape)), size, cfg.eval.patch_stride))
             if sum(len(k) for k in kept) < n_keep:
                 kept.append(out[: n_keep - sum(len(k) for k in kept)])
     model.train()
@@ -196,17 +225,24 @@ def _measure(model, noise, sigmas, cfg, spec, patch, n_keep, image_shape, step=N
 def _rng_state(gen: torch.Generator) -> dict:
     """RNG states as tensors and plain numbers (a checkpoint must load with torch.load(weights_only=True))."""
     key, keys, pos, has_gauss, cached = np.random.get_state()
-    return dict(torch=torch.get_rng_state(), gen=gen.get_state(),
-                numpy=dict(key=str(key), keys=torch.from_numpy(np.asarray(keys, dtype=np.int64)), pos=int(pos),
-                           has_gauss=int(has_gauss), cached_gaussian=float(cached)))
+    return dict(
+        torch=torch.get_rng_state(),
+        gen=gen.get_state(),
+        numpy=dict(
+            key=str(key),
+            keys=torch.from_numpy(np.asarray(keys, dtype=np.int64)),
+            pos=int(pos),
+            has_gauss=int(has_gauss),
+            cached_gaussian=float(cached),
+        ),
+    )
 
 
 def _set_rng_state(gen: torch.Generator, st: dict) -> None:
     torch.set_rng_state(st["torch"])
     gen.set_state(st["gen"])
     n = st["numpy"]
-    np.random.set_state((n["key"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"],
-                         n["cached_gaussian"]))
+    np.random.set_state((n["key"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached_gaussian"]))
 
 
 def _to_plain(v):
@@ -247,8 +283,11 @@ def config_differences(saved: dict, cfg: ExperimentConfig, ignore=RESUMABLE_FIEL
     """Dotted fields (e.g. ``train.lr``) whose values differ between a checkpoint's config dict ``saved`` and
     ``cfg``, as ``"train.lr: 0.001 in the checkpoint, 0.002 now"``; fields in ``ignore`` are not compared."""
     a, b = _flatten(saved), _flatten(cfg.to_dict())
-    return [f"{k}: {a.get(k, '(absent)')!r} in the checkpoint, {b.get(k, '(absent)')!r} now"
-            for k in sorted(set(a) | set(b)) if k not in ignore and a.get(k) != b.get(k)]
+    return [
+        f"{k}: {a.get(k, '(absent)')!r} in the checkpoint, {b.get(k, '(absent)')!r} now"
+        for k in sorted(set(a) | set(b))
+        if k not in ignore and a.get(k) != b.get(k)
+    ]
 
 
 def _sampling_cost(cfg: ExperimentConfig) -> float:
@@ -267,9 +306,16 @@ class _Progress:
     def __init__(self, cfg, n_snaps_left: int, steps_left: int, done: float, enabled: bool):
         self.cost = _sampling_cost(cfg)
         self.snaps_left, self.steps_left, self.done = n_snaps_left, steps_left, float(done)
-        self.bar = tqdm(total=self.total(), initial=done, disable=not enabled, desc=cfg.name, leave=False,
-                        unit="step", smoothing=0.05,
-                        bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} step-equivalents [{elapsed}<{remaining}]")
+        self.bar = tqdm(
+            total=self.total(),
+            initial=done,
+            disable=not enabled,
+            desc=cfg.name,
+            leave=False,
+            unit="step",
+            smoothing=0.05,
+            bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} step-equivalents [{elapsed}<{remaining}]",
+        )
 
     def total(self) -> float:
         """Work done so far plus the work left, in training-step equivalents."""
@@ -329,8 +375,10 @@ def _prepare_folder(out: Path, resume: bool, overwrite: bool) -> None:
         return
     present = [f for f in RUN_FILES if (out / f).exists()]
     if present and not overwrite:
-        raise RunExistsError(f"{out} already holds a run ({', '.join(present)}); continue it with --resume, "
-                             f"or replace it with --overwrite")
+        raise RunExistsError(
+            f"{out} already holds a run ({', '.join(present)}); continue it with --resume, "
+            f"or replace it with --overwrite"
+        )
     for f in present:
         (out / f).unlink()
     if overwrite and (out / "weights").is_dir():
@@ -338,9 +386,17 @@ def _prepare_folder(out: Path, resume: bool, overwrite: bool) -> None:
             w.unlink()
 
 
-def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, resume: bool = False, stop_after: int | None = None,
-                   progress: bool = True, command: str | None = None, overwrite: bool = False,
-                   checkpoint_seconds: float | None = 300.0) -> dict | None:
+def run_experiment(
+    cfg: ExperimentConfig,
+    out_dir: str | Path,
+    *,
+    resume: bool = False,
+    stop_after: int | None = None,
+    progress: bool = True,
+    command: str | None = None,
+    overwrite: bool = False,
+    checkpoint_seconds: float | None = 300.0,
+) -> dict | None:
     """Train and measure one experiment; write ``results.npz`` + ``results.json`` into out_dir (atomically).
 
     At every snapshot step s (after s optimiser steps) the fixed noise bank (eval.n_samples draws, seeded by
@@ -361,11 +417,11 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, resume: bool =
     TrainingDiverged ("loss became NaN at step N") when the loss stops being finite.
     """
     cfg.validate()
-    if stop_after is not None and (isinstance(stop_after, bool) or not isinstance(stop_after, (int, np.integer))
-                                   or stop_after < 0):
+    if stop_after is not None and (
+        isinstance(stop_after, bool) or not isinstance(stop_after, (int, np.integer)) or stop_after < 0
+    ):
         raise ValueError(f"stop_after must be an integer >= 0 or None, got {stop_after!r}")
-    if checkpoint_seconds is not None and not (isinstance(checkpoint_seconds, (int, float))
-                                               and checkpoint_seconds > 0):
+    if checkpoint_seconds is not None and not (isinstance(checkpoint_seconds, (int, float)) and checkpoint_seconds > 0):
         raise ValueError(f"checkpoint_seconds must be a positive number or None, got {checkpoint_seconds!r}")
     out = Path(out_dir)
     device = resolve_device(cfg.device)
@@ -375,8 +431,10 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, resume: bool =
         ck = load_checkpoint(out / CKPT_NAME)
         diff = config_differences(ck.get("config", {}), cfg)
         if diff:
-            raise ValueError(f"checkpoint {out / CKPT_NAME} was made with a different config: {'; '.join(diff)}. "
-                             f"Resume with the same config, or start afresh with --overwrite")
+            raise ValueError(
+                f"checkpoint {out / CKPT_NAME} was made with a different config: {'; '.join(diff)}. "
+                f"Resume with the same config, or start afresh with --overwrite"
+            )
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(cfg.threads)
     prov = provenance(device, command)  # at the start: the commit the run was launched from
@@ -392,8 +450,11 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, resume: bool =
     e = cfg.eval
     sigmas = edm_sigma_steps(e.sampler_steps, e.sigma_min, e.sigma_max, e.rho).to(device)
     snaps = snapshot_steps(cfg.train.steps, e.n_snapshots)
-    show = set(snaps[np.unique(np.round(np.linspace(0, len(snaps) - 1, e.n_show_snapshots)).astype(int))].tolist()) \
-        if e.n_show_snapshots else set()
+    show = (
+        set(snaps[np.unique(np.round(np.linspace(0, len(snaps) - 1, e.n_show_snapshots)).astype(int))].tolist())
+        if e.n_show_snapshots
+        else set()
+    )
     meas: dict[str, list] = {}
     losses = np.zeros(cfg.train.steps, dtype=np.float32)
     step, t_train, t_meas = 0, 0.0, 0.0
@@ -405,19 +466,34 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, resume: bool =
             step, t_train, t_meas = int(ck["step"]), float(ck["t_train"]), float(ck["t_meas"])
             meas, losses = _from_plain(ck["measurements"]), ck["losses"].numpy().copy()
         except (KeyError, RuntimeError, TypeError, ValueError, AttributeError) as err:
-            raise CheckpointError(f"checkpoint {out / CKPT_NAME} does not fit this run "
-                                  f"({type(err).__name__}: {str(err).splitlines()[0][:160]})") from None
+            raise CheckpointError(
+                f"checkpoint {out / CKPT_NAME} does not fit this run "
+                f"({type(err).__name__}: {str(err).splitlines()[0][:160]})"
+            ) from None
         if losses.shape != (cfg.train.steps,) or not 0 <= step <= cfg.train.steps:
-            raise CheckpointError(f"checkpoint {out / CKPT_NAME} does not fit this run (step {step}, "
-                                  f"{losses.size} losses for train.steps={cfg.train.steps})")
+            raise CheckpointError(
+                f"checkpoint {out / CKPT_NAME} does not fit this run (step {step}, "
+                f"{losses.size} losses for train.steps={cfg.train.steps})"
+            )
     t_setup = time.perf_counter() - t0
 
     def checkpoint():
         nonlocal t_last_ckpt
-        save_checkpoint(out / CKPT_NAME, dict(
-            model=model.state_dict(), optimizer=opt.state_dict(), rng=_rng_state(gen), step=step,
-            measurements=_to_plain(meas), losses=torch.from_numpy(losses.copy()), t_train=t_train, t_meas=t_meas,
-            config=cfg.to_dict(), package_version=__version__))
+        save_checkpoint(
+            out / CKPT_NAME,
+            dict(
+                model=model.state_dict(),
+                optimizer=opt.state_dict(),
+                rng=_rng_state(gen),
+                step=step,
+                measurements=_to_plain(meas),
+                losses=torch.from_numpy(losses.copy()),
+                t_train=t_train,
+                t_meas=t_meas,
+                config=cfg.to_dict(),
+                package_version=__version__,
+            ),
+        )
         t_last_ckpt = time.monotonic()
 
     t_last_ckpt = time.monotonic()
@@ -430,15 +506,19 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, resume: bool =
                 if caught["signum"] is not None:
                     checkpoint()
                     name = signal.Signals(caught["signum"]).name
-                    raise RunInterrupted(f"{name} received: checkpoint written at step {step} in {out}; continue "
-                                         f"with --resume", caught["signum"], step)
+                    raise RunInterrupted(
+                        f"{name} received: checkpoint written at step {step} in {out}; continue with --resume",
+                        caught["signum"],
+                        step,
+                    )
                 if stop_after is not None and step >= stop_after and step < cfg.train.steps:
                     checkpoint()
                     return None
                 if step in snaps and step not in done:
                     tm = time.perf_counter()
-                    r = _measure(model, noise, sigmas, cfg, spec, patch, e.n_show if step in show else 0,
-                                 image_shape, step)
+                    r = _measure(
+                        model, noise, sigmas, cfg, spec, patch, e.n_show if step in show else 0, image_shape, step
+                    )
                     samples = r.pop("samples")
                     meas.setdefault("steps", []).append(step)
                     for k, v in r.items():
@@ -467,8 +547,10 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, resume: bool =
                 opt.step()
                 lv = loss.item()
                 if not math.isfinite(lv):
-                    raise TrainingDiverged(f"loss became {'NaN' if math.isnan(lv) else 'infinite'} at step {step} "
-                                           f"(train.lr={cfg.train.lr:g}; try a smaller learning rate)")
+                    raise TrainingDiverged(
+                        f"loss became {'NaN' if math.isnan(lv) else 'infinite'} at step {step} "
+                        f"(train.lr={cfg.train.lr:g}; try a smaller learning rate)"
+                    )
                 losses[step] = lv
                 step += 1
                 dt = time.perf_counter() - tt
@@ -477,34 +559,55 @@ def run_experiment(cfg: ExperimentConfig, out_dir: str | Path, *, resume: bool =
                 n_train_seg += 1
                 bar.step()
                 if (cfg.train.checkpoint_every and step % cfg.train.checkpoint_every == 0) or (
-                        checkpoint_seconds is not None and time.monotonic() - t_last_ckpt >= checkpoint_seconds):
+                    checkpoint_seconds is not None and time.monotonic() - t_last_ckpt >= checkpoint_seconds
+                ):
                     checkpoint()
             checkpoint()  # the finished state: a resume of a finished run rewrites the same results
     finally:
         bar.close()
     res = dict(
-        steps=np.array(meas["steps"]), times=np.array(meas["steps"]) * cfg.train.lr,
-        eigenvalues=spec.eigenvalues, data_mean=spec.mean,
-        gen_var=np.array(meas["gen_var"]), mean_err=np.array(meas["mean_err"]), chi=np.array(meas["chi"]),
-        frob2=np.array(meas["frob2"]), losses=losses,
+        steps=np.array(meas["steps"]),
+        times=np.array(meas["steps"]) * cfg.train.lr,
+        eigenvalues=spec.eigenvalues,
+        data_mean=spec.mean,
+        gen_var=np.array(meas["gen_var"]),
+        mean_err=np.array(meas["mean_err"]),
+        chi=np.array(meas["chi"]),
+        frob2=np.array(meas["frob2"]),
+        losses=losses,
         show_steps=np.array(meas.get("show_steps", [])),
         show_samples=np.array(meas["show_samples"]) if meas.get("show_samples") else np.zeros((0,)),
     )
     for size, sp in patch.items():
         key = "patch" if size == cfg.eval.patch_size else f"patch{size}"
-        res.update({f"{key}_eigenvalues": sp.eigenvalues, f"{key}_gen_var": np.array(meas[f"{key}_gen_var"]),
-                    f"{key}_chi": np.array(meas[f"{key}_chi"])})
+        res.update(
+            {
+                f"{key}_eigenvalues": sp.eigenvalues,
+                f"{key}_gen_var": np.array(meas[f"{key}_gen_var"]),
+                f"{key}_chi": np.array(meas[f"{key}_chi"]),
+            }
+        )
     with atomic_write(out / "results.npz") as f:
         np.savez_compressed(f, **res)
     n_sampled = len(meas["steps"]) * cfg.eval.n_samples
-    info = dict(config=cfg.to_dict(), **prov, threads=cfg.threads,
-                timings=dict(setup_s=t_setup, train_s=t_train, measure_s=t_meas,
-                             total_s=t_setup + t_train + t_meas,  # summed over resumed segments
-                             steps_per_s=cfg.train.steps / t_train if t_train else None,
-                             samples_per_s=n_sampled / t_meas if t_meas else None,
-                             train_samples_per_s=cfg.train.steps * cfg.train.batch_size / t_train if t_train else None,
-                             **_peak_memory(device)),
-                sample_shape=list(x.shape[1:]), image_shape=list(image_shape), n_train=len(x))
+    info = dict(
+        config=cfg.to_dict(),
+        **prov,
+        threads=cfg.threads,
+        timings=dict(
+            setup_s=t_setup,
+            train_s=t_train,
+            measure_s=t_meas,
+            total_s=t_setup + t_train + t_meas,  # summed over resumed segments
+            steps_per_s=cfg.train.steps / t_train if t_train else None,
+            samples_per_s=n_sampled / t_meas if t_meas else None,
+            train_samples_per_s=cfg.train.steps * cfg.train.batch_size / t_train if t_train else None,
+            **_peak_memory(device),
+        ),
+        sample_shape=list(x.shape[1:]),
+        image_shape=list(image_shape),
+        n_train=len(x),
+    )
     with atomic_write(out / "results.json", "w") as f:
         f.write(json.dumps(info, indent=1))
     res["info"] = info

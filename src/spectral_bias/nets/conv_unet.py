@@ -5,9 +5,10 @@ GroupNorm → SiLU → 3×3 conv, skip), 2× average-pool downsampling between l
 at chosen resolutions, a mirrored decoder with nearest upsampling and concatenated skip connections.
 Width is set by ``base_channels`` (4–8 "narrow", 64–128 "wide") and ``channel_mult``. Our own code.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -15,7 +16,7 @@ from torch.nn import functional as Fn
 
 from .embedding import GaussianFourierEmbedding
 
-__all__ = ["group_count", "ConvResBlock", "SelfAttention2d", "ConvUNet"]
+__all__ = ["ConvResBlock", "ConvUNet", "SelfAttention2d", "group_count"]
 
 
 def group_count(channels: int, max_groups: int = 32, min_per_group: int = 4) -> int:
@@ -80,13 +81,23 @@ class ConvUNet(nn.Module):
     Raises ValueError on inconsistent sizes.
     """
 
-    def __init__(self, in_channels: int, resolution: int, base_channels: int = 64,
-                 channel_mult: Sequence[int] = (1, 2, 2), num_blocks: int = 1,
-                 attn_resolutions: Sequence[int] = (), time_embed_dim: int = 128, dropout: float = 0.0):
+    def __init__(
+        self,
+        in_channels: int,
+        resolution: int,
+        base_channels: int = 64,
+        channel_mult: Sequence[int] = (1, 2, 2),
+        num_blocks: int = 1,
+        attn_resolutions: Sequence[int] = (),
+        time_embed_dim: int = 128,
+        dropout: float = 0.0,
+    ):
         super().__init__()
         if int(in_channels) < 1 or int(base_channels) < 1 or int(num_blocks) < 1:
-            raise ValueError("in_channels, base_channels and num_blocks must be positive integers, got "
-                             f"{in_channels}, {base_channels}, {num_blocks}")
+            raise ValueError(
+                "in_channels, base_channels and num_blocks must be positive integers, got "
+                f"{in_channels}, {base_channels}, {num_blocks}"
+            )
         if len(channel_mult) < 1 or any(int(m) < 1 for m in channel_mult):
             raise ValueError(f"channel_mult must be a non-empty list of positive integers, got {channel_mult}")
         levels = len(channel_mult)

@@ -5,6 +5,7 @@ The denoiser is D(x; σ) = c_skip(σ) x + c_out(σ) F(c_in(σ) x, c_noise(σ)), 
 (``backbone``). Training draws ln σ ~ N(P_mean, P_std²) and minimises
 E[ w(σ) ‖D(x + σ n; σ) − x‖² ] with w(σ) = (σ² + σ_data²) / (σ σ_data)².
 """
+
 from __future__ import annotations
 
 import math
@@ -13,8 +14,14 @@ import torch
 from torch import nn
 
 __all__ = [
-    "c_skip", "c_out", "c_in", "c_noise", "loss_weight", "sample_training_sigma",
-    "EDMPrecond", "edm_loss",
+    "EDMPrecond",
+    "c_in",
+    "c_noise",
+    "c_out",
+    "c_skip",
+    "edm_loss",
+    "loss_weight",
+    "sample_training_sigma",
 ]
 
 
@@ -52,8 +59,9 @@ def loss_weight(sigma: torch.Tensor, sigma_data: float = 0.5) -> torch.Tensor:
     return (sigma**2 + sigma_data**2) / (sigma * sigma_data) ** 2
 
 
-def sample_training_sigma(n: int, P_mean: float = -1.2, P_std: float = 1.2, *,
-                          generator: torch.Generator | None = None, device=None) -> torch.Tensor:
+def sample_training_sigma(
+    n: int, P_mean: float = -1.2, P_std: float = 1.2, *, generator: torch.Generator | None = None, device=None
+) -> torch.Tensor:
     """Draw n training noise levels with ln σ ~ N(P_mean, P_std²). Returns shape (n,), float32.
 
     Raises ValueError if n < 1 or P_std <= 0 or either parameter is non-finite.
@@ -107,8 +115,14 @@ class EDMPrecond(nn.Module):
         return c_skip(s, sd) * x + c_out(s, sd) * F
 
 
-def edm_loss(model: EDMPrecond, x: torch.Tensor, *, P_mean: float = -1.2, P_std: float = 1.2,
-             generator: torch.Generator | None = None) -> torch.Tensor:
+def edm_loss(
+    model: EDMPrecond,
+    x: torch.Tensor,
+    *,
+    P_mean: float = -1.2,
+    P_std: float = 1.2,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """EDM training loss (App. I.3 of Wang & Pehlevan 2025; EDM eq. 8) on a batch x of shape (B, ...).
 
     Draws one σ per sample (ln σ ~ N(P_mean, P_std²)) and one Gaussian noise n per sample, and returns the

@@ -1,4 +1,5 @@
 """Time (noise-level) embeddings shared by the MLP-UNet and the convolutional UNet."""
+
 from __future__ import annotations
 
 import math

@@ -4,6 +4,7 @@ Each residual block: LayerNorm → SiLU → Linear, then an adaptive scale/shift
 then LayerNorm → SiLU → dropout → Linear, plus a skip (identity, or Linear when widths differ).
 A final plain Linear maps back to the data dimension. Written from the paper's description.
 """
+
 from __future__ import annotations
 
 import torch
@@ -45,8 +46,9 @@ class MLPUNet(nn.Module):
     Raises ValueError on non-positive sizes or dropout outside [0, 1).
     """
 
-    def __init__(self, ndim: int, nlayers: int = 5, nhidden: int = 256, time_embed_dim: int = 256,
-                 dropout: float = 0.0):
+    def __init__(
+        self, ndim: int, nlayers: int = 5, nhidden: int = 256, time_embed_dim: int = 256, dropout: float = 0.0
+    ):
         super().__init__()
         for name, v in (("ndim", ndim), ("nlayers", nlayers), ("nhidden", nhidden)):
             if int(v) < 1:
@@ -54,8 +56,9 @@ class MLPUNet(nn.Module):
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         self.ndim = int(ndim)
-        self.embed = nn.Sequential(GaussianFourierEmbedding(time_embed_dim), nn.Linear(time_embed_dim, time_embed_dim),
-                                   nn.SiLU())
+        self.embed = nn.Sequential(
+            GaussianFourierEmbedding(time_embed_dim), nn.Linear(time_embed_dim, time_embed_dim), nn.SiLU()
+        )
         widths = [ndim] + [nhidden] * nlayers
         self.blocks = nn.ModuleList(MLPBlock(a, b, time_embed_dim, dropout) for a, b in zip(widths[:-1], widths[1:]))
         self.out = nn.Linear(nhidden, ndim)

@@ -1,17 +1,22 @@
 """Deterministic Heun sampler of the probability-flow ODE on the EDM σ schedule (EDM Alg. 1 with
 S_churn = 0), as used for sampling in App. I.4.3 of Wang & Pehlevan (2025)."""
+
 from __future__ import annotations
 
 import math
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 
 __all__ = ["edm_sigma_steps", "heun_sample", "heun_sample_batched"]
 
 
-def edm_sigma_steps(num_steps: int, sigma_min: float = 0.002, sigma_max: float = 80.0, rho: float = 7.0,
-                    ) -> torch.Tensor:
+def edm_sigma_steps(
+    num_steps: int,
+    sigma_min: float = 0.002,
+    sigma_max: float = 80.0,
+    rho: float = 7.0,
+) -> torch.Tensor:
     """EDM time steps σ_i = (σ_max^{1/ρ} + i/(N−1) (σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ, i = 0..N−1, followed by
     σ_N = 0 (EDM eq. 5). Returns float64 tensor of shape (num_steps + 1,).
 
@@ -31,8 +36,9 @@ def edm_sigma_steps(num_steps: int, sigma_min: float = 0.002, sigma_max: float =
 
 
 @torch.no_grad()
-def heun_sample(denoiser: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], noise: torch.Tensor,
-                sigmas: torch.Tensor) -> torch.Tensor:
+def heun_sample(
+    denoiser: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], noise: torch.Tensor, sigmas: torch.Tensor
+) -> torch.Tensor:
     """Integrate dx/dσ = (x − D(x; σ))/σ (eq. 1) from x = σ_0 · noise down the schedule ``sigmas``
     (decreasing, last entry 0), with Heun's 2nd-order correction on every step but the last (Euler to σ=0).
 
@@ -54,11 +60,15 @@ def heun_sample(denoiser: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], 
     return x
 
 
-def heun_sample_batched(denoiser, noise: torch.Tensor, sigmas: torch.Tensor, batch_size: int = 1024,
-                        ) -> Iterator[torch.Tensor]:
+def heun_sample_batched(
+    denoiser,
+    noise: torch.Tensor,
+    sigmas: torch.Tensor,
+    batch_size: int = 1024,
+) -> Iterator[torch.Tensor]:
     """Yield samples of ``heun_sample`` for consecutive chunks of a fixed noise bank (N, ...), so the caller
     can measure them as they stream out. Raises ValueError if batch_size < 1."""
     if int(batch_size) < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     for start in range(0, noise.shape[0], batch_size):
-        yield heun_sample(denoiser, noise[start:start + batch_size], sigmas)
+        yield heun_sample(denoiser, noise[start : start + batch_size], sigmas)

@@ -12,7 +12,7 @@ import numpy as np
 from ..theory._deep_inputs import as_float, check_positive_scalar
 from ._rk4 import rk4_at_times
 
-__all__ = ["shift_matrices", "tap_gradient_flow", "optimal_taps", "filter_matrix"]
+__all__ = ["filter_matrix", "optimal_taps", "shift_matrices", "tap_gradient_flow"]
 
 
 def shift_matrices(shape, offsets):

@@ -16,7 +16,7 @@ import numpy as np
 from ..theory._deep_inputs import as_float, check_positive_scalar
 from ._rk4 import rk4_at_times
 
-__all__ = ["loss_gradient_W", "factor_gradient_flow", "symmetric_gradient_flow", "product"]
+__all__ = ["factor_gradient_flow", "loss_gradient_W", "product", "symmetric_gradient_flow"]
 
 
 def loss_gradient_W(W, cov, sigma):
@@ -65,7 +65,7 @@ def factor_gradient_flow(cov, sigma, factors0, times, *, eta=1.0, dt_max=None):
         G = loss_gradient_W(product(fs), cov, sigma)
         out = []
         for l in range(L):
-            left = product(fs[l + 1:]) if l + 1 < L else np.eye(G.shape[0])
+            left = product(fs[l + 1 :]) if l + 1 < L else np.eye(G.shape[0])
             right = product(fs[:l]) if l > 0 else np.eye(fs[0].shape[1])
             out.append(-eta * left.T @ G @ right.T)
         return out

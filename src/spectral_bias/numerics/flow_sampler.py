@@ -3,14 +3,14 @@ the exact second moments, and a Heun integrator of a linear velocity field actin
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 from ..theory._deep_inputs import as_float, check_int, check_positive_scalar
 from ._rk4 import rk4_at_times
 
-__all__ = ["regression_gradient_flow", "flow_matching_moments", "heun_linear_flow"]
+__all__ = ["flow_matching_moments", "heun_linear_flow", "regression_gradient_flow"]
 
 
 def flow_matching_moments(cov, t):

@@ -37,8 +37,21 @@ class GDTrajectory(NamedTuple):
     loss: np.ndarray
 
 
-def gd_affine_denoiser(x0, sigma, *, eta=1.0, step_size, n_steps, record_steps=None, w0=None, b0=None,
-                       noise="expected", n_noise=1, seed=0, fit_bias=True):
+def gd_affine_denoiser(
+    x0,
+    sigma,
+    *,
+    eta=1.0,
+    step_size,
+    n_steps,
+    record_steps=None,
+    w0=None,
+    b0=None,
+    noise="expected",
+    n_noise=1,
+    seed=0,
+    fit_bias=True,
+):
     """Full-batch gradient descent on L(W, b) = mean_i ||W(x_i + σ z_i) + b - x_i||² over the samples ``x0``.
 
     The gradient-flow time per step is ``step_size``, so one step is Θ <- Θ - eta * step_size * ∇L and the

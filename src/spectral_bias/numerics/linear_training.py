@@ -50,8 +50,21 @@ def weights_at_nodes(V, sigmas, features, *, sigma_data=0.5):
     return c_skip[:, None, None] * np.eye(d) + (c_out * c_in)[:, None, None] * inner
 
 
-def train_preconditioned_linear(x0, sigmas, sigma_weights, features, *, optimizer="gd", lr, n_steps,
-                                record_steps=None, sigma_data=0.5, betas=(0.9, 0.999), eps=1e-8, v0=None):
+def train_preconditioned_linear(
+    x0,
+    sigmas,
+    sigma_weights,
+    features,
+    *,
+    optimizer="gd",
+    lr,
+    n_steps,
+    record_steps=None,
+    sigma_data=0.5,
+    betas=(0.9, 0.999),
+    eps=1e-8,
+    v0=None,
+):
     """Train the V_m of the module's model on samples ``x0`` (n, d) by full-batch gradient descent or Adam.
 
     ``sigmas`` (J,) > 0 training noise levels, ``sigma_weights`` (J,) >= 0 their weights ω_j (quadrature weights of

@@ -11,8 +11,8 @@ import numpy as np
 from scipy import sparse
 from scipy.integrate import solve_ivp
 
-from .gradient_descent import _single_blas_thread
 from ..theory.validation import check_covariance, check_finite, check_mean, check_positive_scalar, check_times
+from .gradient_descent import _single_blas_thread
 
 __all__ = ["gradient_flow_ode"]
 
@@ -52,12 +52,23 @@ def gradient_flow_ode(cov, mean, sigma, tau, *, eta=1.0, w0=None, b0=None, rtol=
         return (-2.0 * eta * (theta @ M - C)).ravel()
 
     implicit = method in ("Radau", "BDF", "LSODA")
-    jac = sparse.kron(sparse.identity(d, format="csr"), sparse.csr_matrix(-2.0 * eta * M), format="csc") \
-        if implicit else None
+    jac = (
+        sparse.kron(sparse.identity(d, format="csr"), sparse.csr_matrix(-2.0 * eta * M), format="csc")
+        if implicit
+        else None
+    )
     y0 = np.hstack([W0, B0[:, None]]).ravel()
     with _single_blas_thread():
-        sol = solve_ivp(rhs, (0.0, float(t[-1]) if t[-1] > 0 else 1e-300), y0, method=method, t_eval=t,
-                        rtol=rtol, atol=atol, **({"jac": jac} if implicit else {}))
+        sol = solve_ivp(
+            rhs,
+            (0.0, float(t[-1]) if t[-1] > 0 else 1e-300),
+            y0,
+            method=method,
+            t_eval=t,
+            rtol=rtol,
+            atol=atol,
+            **({"jac": jac} if implicit else {}),
+        )
     if not sol.success:
         raise RuntimeError(f"solve_ivp failed: {sol.message}")
     theta = sol.y.T.reshape(-1, d, d + 1)

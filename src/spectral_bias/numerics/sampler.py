@@ -29,8 +29,19 @@ def _apply(denoiser, x, sigma):
     return y if b is None else y + np.asarray(b, dtype=np.float64)
 
 
-def heun_sampler_linear(denoiser, n_samples=None, dim=None, *, x_init=None, n_steps=40, sigma_min=SIGMA_MIN,
-                        sigma_max=SIGMA_MAX, rho=7, sigmas=None, seed=0):
+def heun_sampler_linear(
+    denoiser,
+    n_samples=None,
+    dim=None,
+    *,
+    x_init=None,
+    n_steps=40,
+    sigma_min=SIGMA_MIN,
+    sigma_max=SIGMA_MAX,
+    rho=7,
+    sigmas=None,
+    seed=0,
+):
     """Generate samples by Heun integration of the PF-ODE with a linear denoiser D(x; σ) = W_σ x + b_σ.
 
     ``denoiser(sigma)`` returns ``W`` ((d,) per-mode weights or a (d, d) matrix) or a tuple ``(W, b)``.

@@ -1,30 +1,25 @@
 """Closed forms of the analytical theory of spectral bias (Wang & Pehlevan 2025). numpy + scipy only, float64.
 
 Shapes broadcast: modes along one axis, times along another, e.g. ``lam[:, None]`` (d, 1) with ``tau`` (T,).
-Importing this subpackage never imports torch.
+Importing this subpackage never imports torch. The imports below are grouped by topic, in the order the book
+introduces them; ``__all__`` lists the same names, sorted.
 """
 
-# --- linear-denoiser theory (issue 3: optimal denoiser, one-layer dynamics, generated variance, fits) ---
+from . import validation
+
+# The protocol: EDM constants, noise schedule, loss weighting and preconditioning (chapters 1, 3, 8).
 from .constants import PAPER_FIG2_LAMBDAS, SIGMA_DATA, SIGMA_MAX, SIGMA_MIN
-from .branch_fits import BRANCHES, fit_branches, fit_to_dict
-from .emergence import EmergenceResult, PowerLawFit, emergence_threshold, emergence_time, fit_power_law, gray_zone_mask
-from .generated import (
-    generated_variance_quadrature,
-    heun_generated_variance,
-    heun_generated_variance_from_gains,
-    log_generated_variance_quadrature,
+from .schedule import edm_sigma_schedule
+from .weighting import (
+    edm_effective_learning_rate,
+    edm_loss_weight,
+    edm_noise_density,
+    edm_preconditioning,
+    preconditioned_generated_variance,
+    preconditioned_weight,
 )
-from .kl import kl_divergence
-from .matrix import affine_dynamics, affine_rate_matrix, one_layer_weight_matrix, secular_rates
-from .one_layer import (
-    generated_variance_at_init,
-    generated_variance_converged,
-    one_layer_emergence_time,
-    one_layer_generated_variance,
-    one_layer_log_generated_variance,
-    one_layer_rate,
-    one_layer_weight,
-)
+
+# The optimal denoiser and the denoising loss (chapter 2).
 from .optimal import (
     affine_dsm_loss,
     loss_floor,
@@ -34,74 +29,55 @@ from .optimal import (
     optimal_weight_matrix,
     ridge_loss,
 )
-from .schedule import edm_sigma_schedule
 
-# --- chapters 4-5 (branch ch45): contraction transient, decreasing-branch exponent, exact emergence times ---
+# One-layer linear denoiser: weight dynamics and generated variance (chapters 3-5).
+from .one_layer import (
+    generated_variance_at_init,
+    generated_variance_converged,
+    one_layer_emergence_time,
+    one_layer_generated_variance,
+    one_layer_log_generated_variance,
+    one_layer_rate,
+    one_layer_weight,
+)
+from .matrix import affine_dynamics, affine_rate_matrix, one_layer_weight_matrix, secular_rates
 from .transients import contraction_transient_variance, decreasing_branch_exponent, one_layer_emergence_time_exact
-from . import validation
 
-__all__ = [
-    # --- constants of the protocol and branch-wise fits ---
-    "BRANCHES",
-    "PAPER_FIG2_LAMBDAS",
-    "SIGMA_DATA",
-    "SIGMA_MAX",
-    "SIGMA_MIN",
-    "fit_branches",
-    "fit_to_dict",
-    # --- linear-denoiser theory (issue 3) ---
-    "EmergenceResult",
-    "PowerLawFit",
-    "affine_dsm_loss",
-    "affine_dynamics",
-    "affine_rate_matrix",
-    "edm_sigma_schedule",
-    "emergence_threshold",
-    "emergence_time",
-    "fit_power_law",
-    "generated_variance_at_init",
-    "generated_variance_converged",
-    "generated_variance_quadrature",
-    "gray_zone_mask",
-    "heun_generated_variance",
-    "heun_generated_variance_from_gains",
-    "kl_divergence",
-    "log_generated_variance_quadrature",
-    "loss_floor",
-    "one_layer_emergence_time",
-    "one_layer_generated_variance",
-    "one_layer_log_generated_variance",
-    "one_layer_rate",
-    "one_layer_weight",
-    "one_layer_weight_matrix",
-    "optimal_bias",
-    "optimal_denoiser",
-    "optimal_weight",
-    "optimal_weight_matrix",
-    "ridge_loss",
-    "secular_rates",
-    "validation",
-    # --- chapters 4-5 (branch ch45) ---
-    "contraction_transient_variance",
-    "decreasing_branch_exponent",
-    "one_layer_emergence_time_exact",
-]
+# Generated variance of any linear denoiser: quadrature of the PF-ODE and the Heun sampler's exact recursion.
+from .generated import (
+    generated_variance_quadrature,
+    heun_generated_variance,
+    heun_generated_variance_from_gains,
+    log_generated_variance_quadrature,
+)
 
-# --- deep linear, convolution, flow matching, loss weighting (issue 4, branch deep) ---
-from .deep_linear import (  # noqa: E402
+# Emergence times, the inverse-variance law and branch-wise power-law fits (chapters 4-5, 9-11).
+from .emergence import EmergenceResult, PowerLawFit, emergence_threshold, emergence_time, fit_power_law, gray_zone_mask
+from .branch_fits import BRANCHES, fit_branches, fit_to_dict
+from .kl import kl_divergence
+
+# Other parametrisations and objectives: deep linear, ε-prediction, flow matching (chapter 6).
+from .deep_linear import (
     deep_linear_generated_variance,
     deep_linear_rate,
     deep_linear_weight,
     two_layer_generated_variance,
     two_layer_weight,
 )
-from .flow_matching import (  # noqa: E402
+from .objectives import (
+    eps_prediction_denoiser_weight,
+    eps_prediction_generated_variance,
+    eps_prediction_weight,
+)
+from .flow_matching import (
     flow_matching_generated_variance,
     flow_matching_input_variance,
     flow_matching_optimal_weight,
     flow_matching_weight,
 )
-from .convolution import (  # noqa: E402
+
+# Convolutional denoisers: circulant and local patch filters (chapters 7, 10).
+from .convolution import (
     basis_variances_from_fourier,
     circulant_gains_preconditioned,
     circulant_generated_variance,
@@ -117,72 +93,91 @@ from .convolution import (  # noqa: E402
     shift_averaged_covariance,
 )
 
-from .objectives import (  # noqa: E402
-    eps_prediction_denoiser_weight,
-    eps_prediction_generated_variance,
-    eps_prediction_weight,
-)
-from .weighting import (  # noqa: E402
-    edm_effective_learning_rate,
-    edm_loss_weight,
-    edm_noise_density,
-    edm_preconditioning,
-    preconditioned_generated_variance,
-    preconditioned_weight,
-)
+# Beyond the theory's assumptions: weights shared across σ, finite training sets (chapter 12).
+from .shared_weights import noise_features, shared_generated_variance, shared_weight, shared_weight_dynamics
+from .finite_samples import empirical_spectrum, finite_sample_generated_variance
 
-__all__ += [
-    "eps_prediction_denoiser_weight",
-    "eps_prediction_generated_variance",
-    "eps_prediction_weight",
-    "edm_effective_learning_rate",
-    "edm_loss_weight",
-    "edm_noise_density",
-    "edm_preconditioning",
-    "preconditioned_generated_variance",
-    "preconditioned_weight",
+__all__ = [
+    "BRANCHES",
+    "PAPER_FIG2_LAMBDAS",
+    "SIGMA_DATA",
+    "SIGMA_MAX",
+    "SIGMA_MIN",
+    "EmergenceResult",
+    "PowerLawFit",
+    "affine_dsm_loss",
+    "affine_dynamics",
+    "affine_rate_matrix",
     "basis_variances_from_fourier",
     "circulant_gains_preconditioned",
     "circulant_generated_variance",
     "circulant_weight",
+    "contraction_transient_variance",
+    "decreasing_branch_exponent",
+    "deep_linear_generated_variance",
+    "deep_linear_rate",
+    "deep_linear_weight",
+    "edm_effective_learning_rate",
+    "edm_loss_weight",
+    "edm_noise_density",
+    "edm_preconditioning",
+    "edm_sigma_schedule",
+    "emergence_threshold",
+    "emergence_time",
+    "empirical_spectrum",
+    "eps_prediction_denoiser_weight",
+    "eps_prediction_generated_variance",
+    "eps_prediction_weight",
+    "finite_sample_generated_variance",
+    "fit_branches",
+    "fit_power_law",
+    "fit_to_dict",
+    "flow_matching_generated_variance",
+    "flow_matching_input_variance",
+    "flow_matching_optimal_weight",
+    "flow_matching_weight",
     "fourier_variances",
     "fourier_variances_from_samples",
+    "generated_variance_at_init",
+    "generated_variance_converged",
+    "generated_variance_quadrature",
+    "gray_zone_mask",
+    "heun_generated_variance",
+    "heun_generated_variance_from_gains",
+    "kl_divergence",
+    "log_generated_variance_quadrature",
+    "loss_floor",
+    "noise_features",
+    "one_layer_emergence_time",
+    "one_layer_emergence_time_exact",
+    "one_layer_generated_variance",
+    "one_layer_log_generated_variance",
+    "one_layer_rate",
+    "one_layer_weight",
+    "one_layer_weight_matrix",
+    "optimal_bias",
+    "optimal_denoiser",
+    "optimal_weight",
+    "optimal_weight_matrix",
     "patch_covariance",
     "patch_filter",
     "patch_gains",
     "patch_gains_preconditioned",
     "patch_generated_variance",
     "patch_offsets",
-    "shift_averaged_covariance",
-    "deep_linear_generated_variance",
-    "deep_linear_rate",
-    "deep_linear_weight",
-    "two_layer_generated_variance",
-    "two_layer_weight",
-    "flow_matching_generated_variance",
-    "flow_matching_input_variance",
-    "flow_matching_optimal_weight",
-    "flow_matching_weight",
-]
-# --- end issue 4 block ---
-
-# weights shared across noise levels, finite training sets (chapter 12)
-from .shared_weights import (  # noqa: E402
-    noise_features,
-    shared_generated_variance,
-    shared_weight,
-    shared_weight_dynamics,
-)
-from .finite_samples import empirical_spectrum, finite_sample_generated_variance  # noqa: E402
-
-__all__ += [
-    "noise_features",
+    "preconditioned_generated_variance",
+    "preconditioned_weight",
+    "ridge_loss",
+    "secular_rates",
     "shared_generated_variance",
     "shared_weight",
     "shared_weight_dynamics",
-    "empirical_spectrum",
-    "finite_sample_generated_variance",
+    "shift_averaged_covariance",
+    "two_layer_generated_variance",
+    "two_layer_weight",
+    "validation",
 ]
+
 
 def _guard_public_functions():
     """Every public function refuses, with a one-line ValueError naming the extreme arguments, a result that

@@ -16,8 +16,9 @@ from .validation import check_broadcastable, check_finite, check_positive_scalar
 __all__ = ["as_float", "check_broadcastable", "check_int", "check_positive_scalar", "check_sigma_range"]
 
 
-def as_float(x, name: str, *, min_value: float | None = None, strict: bool = False,
-             max_value: float | None = None) -> np.ndarray:
+def as_float(
+    x, name: str, *, min_value: float | None = None, strict: bool = False, max_value: float | None = None
+) -> np.ndarray:
     """``x`` as a finite float64 array (validation.check_finite), optionally with ``x >= min_value``
     (``x > min_value`` if ``strict``) and ``x <= max_value``. None, booleans, strings and complex values raise
     TypeError (validation.as_float_array)."""

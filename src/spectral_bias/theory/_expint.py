@@ -91,10 +91,10 @@ def ein(x) -> np.ndarray:
     s_buf = np.empty(step)
     t_hi = _T_LO + _NINT * _H
     for start in range(0, n, step):
-        xs = flat[start:start + step]
+        xs = flat[start : start + step]
         m = xs.size
         s = s_buf[:m]
-        r = out[start:start + m]
+        r = out[start : start + m]
         with np.errstate(divide="ignore"):
             np.log(xs, out=s)
         hi = s > t_hi

@@ -31,12 +31,20 @@ def fit_to_dict(fit) -> dict:
         ci_alpha = [-hi, -lo]
     else:  # α = -1/slope is increasing in the slope on either side of 0
         ci_alpha = sorted([-1.0 / lo, -1.0 / hi])
-    return dict(alpha=float(fit.alpha), slope=float(fit.slope), intercept=float(fit.intercept), r2=float(fit.r2),
-                n=int(fit.n), ci_slope=[lo, hi], ci_alpha=ci_alpha)
+    return dict(
+        alpha=float(fit.alpha),
+        slope=float(fit.slope),
+        intercept=float(fit.intercept),
+        r2=float(fit.r2),
+        n=int(fit.n),
+        ci_slope=[lo, hi],
+        ci_alpha=ci_alpha,
+    )
 
 
 def fit_branches(lam, tau_star, direction, *, exclude=None, branches=BRANCHES, min_modes=3, **fit_kw) -> dict:
-    """Fit log10 τ* = intercept + slope log10 λ (or, with regress="lam_on_tau", λ on τ*) separately on each branch of modes (eq. of the inverse-variance law,
+    """Fit log10 τ* = intercept + slope log10 λ (or, with regress="lam_on_tau", λ on τ*) separately on each
+    branch of modes (eq. of the inverse-variance law,
     τ* ∝ λ^{-α}; the paper's Figs. 5-6 and App. I).
 
     ``lam`` (n,) > 0 data variances; ``tau_star`` (n,) emergence times (NaN where a mode never crosses);
@@ -61,8 +69,10 @@ def fit_branches(lam, tau_star, direction, *, exclude=None, branches=BRANCHES, m
     if direction.dtype.kind not in "UO":
         raise TypeError(f"direction must hold branch names such as 'increasing', got dtype {direction.dtype}")
     if lam.ndim != 1 or ts.shape != lam.shape or direction.shape != lam.shape:
-        raise ValueError(f"lam, tau_star and direction must be 1-D arrays of equal length, got {lam.shape}, "
-                         f"{ts.shape} and {direction.shape}")
+        raise ValueError(
+            f"lam, tau_star and direction must be 1-D arrays of equal length, got {lam.shape}, "
+            f"{ts.shape} and {direction.shape}"
+        )
     if isinstance(min_modes, bool) or not isinstance(min_modes, (int, np.integer)) or min_modes < 3:
         raise ValueError(f"min_modes must be an integer >= 3, got {min_modes!r}")
     if isinstance(branches, str):
@@ -82,8 +92,9 @@ def fit_branches(lam, tau_star, direction, *, exclude=None, branches=BRANCHES, m
             out[branch] = None
             continue
         try:
-            fit = fit_power_law(lam, np.where(drop, np.nan, ts), exclude=None if mask is not None else exclude,
-                                **fit_kw)
+            fit = fit_power_law(
+                lam, np.where(drop, np.nan, ts), exclude=None if mask is not None else exclude, **fit_kw
+            )
         except ValueError as err:
             if "at least 3 usable modes" not in str(err):
                 raise

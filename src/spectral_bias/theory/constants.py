@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["SIGMA_MIN", "SIGMA_MAX", "SIGMA_DATA", "PAPER_FIG2_LAMBDAS"]
+__all__ = ["PAPER_FIG2_LAMBDAS", "SIGMA_DATA", "SIGMA_MAX", "SIGMA_MIN"]
 
 SIGMA_MIN = 0.002
 SIGMA_MAX = 80.0

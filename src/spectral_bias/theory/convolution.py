@@ -12,7 +12,8 @@ Sigma_bar = (1/N) sum_s S^s Sigma S^-s (App. G.3.2). N = number of positions (si
 * Full-width filter (Prop. 5.3): gamma_k(sigma, tau) follows eq. 7 with lam -> lamF_k and eta -> N eta.
   (The printed eq. 10 has gamma_k(tau, sigma) on the right-hand side; it must be the initial gain gamma_k(0, sigma).)
 * Local patch filter, K = P taps (P^2 in 2-D), P odd < N (Prop. 5.4): ridge regression in patch space,
-  w(tau) = w* + exp[-2 N eta tau (sigma^2 + Sigma_patch)] (w(0) - w*), w* = (sigma^2 + Sigma_patch)^{-1} Sigma_patch e_0,
+  w(tau) = w* + exp[-2 N eta tau (sigma^2 + Sigma_patch)] (w(0) - w*), w* = (sigma^2 + Sigma_patch)^{-1}
+  Sigma_patch e_0,
   with Sigma_patch the K x K patch covariance; the gains are the DFT of the zero-padded filter.
 """
 
@@ -29,19 +30,19 @@ from .one_layer import one_layer_generated_variance, one_layer_weight
 from .weighting import P_MEAN, P_STD, preconditioned_weight
 
 __all__ = [
+    "basis_variances_from_fourier",
+    "circulant_gains_preconditioned",
+    "circulant_generated_variance",
+    "circulant_weight",
     "fourier_variances",
     "fourier_variances_from_samples",
-    "shift_averaged_covariance",
-    "circulant_weight",
-    "circulant_generated_variance",
-    "patch_offsets",
     "patch_covariance",
     "patch_filter",
     "patch_gains",
-    "patch_generated_variance",
-    "circulant_gains_preconditioned",
     "patch_gains_preconditioned",
-    "basis_variances_from_fourier",
+    "patch_generated_variance",
+    "patch_offsets",
+    "shift_averaged_covariance",
 ]
 
 
@@ -147,8 +148,7 @@ def circulant_generated_variance(lam_f, tau, *, eta=1.0, q=0.0, sigma_min=SIGMA_
     eta = check_positive_scalar(eta, "eta")
     smin, smax = check_sigma_range(sigma_min, sigma_max)
     ex = (Ellipsis,) + (None,) * lam_f.ndim
-    return one_layer_generated_variance(lam_f, tau[ex], eta=eta * lam_f.size, q=q[ex], sigma_min=smin,
-                                        sigma_max=smax)
+    return one_layer_generated_variance(lam_f, tau[ex], eta=eta * lam_f.size, q=q[ex], sigma_min=smin, sigma_max=smax)
 
 
 def patch_offsets(patch, ndim):
@@ -226,13 +226,16 @@ def patch_gains(lam_f, patch, sigma, tau, *, eta=1.0, q=0.0):
     return _gains_from_taps(patch_filter(lam_f, patch, sigma, tau, eta=eta, q=q), offs, lam_f.shape)
 
 
-def patch_generated_variance(lam_f, patch, tau, *, eta=1.0, q=0.0, sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX,
-                             n_panels=16, n_per_panel=8):
+def patch_generated_variance(
+    lam_f, patch, tau, *, eta=1.0, q=0.0, sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX, n_panels=16, n_per_panel=8
+):
     """Generated Fourier spectrum of a patch-convolution denoiser during training (Prop. 5.4; no closed form).
 
-    All weights are circulant, hence commute (Lemma 4.1): gen_var_k = sigma_max^2 exp(-2 int (1 - gamma_k(s, tau))/s ds),
+    All weights are circulant, hence commute (Lemma 4.1):
+    gen_var_k = sigma_max^2 exp(-2 int (1 - gamma_k(s, tau))/s ds),
     integrated by a composite Gauss-Legendre rule in ln sigma (n_panels x n_per_panel = 128 nodes; error ~1e-12 in
-    ln gen_var against 4x more nodes, and checked against a PF-ODE sampler in the tests). Returns shape tau.shape + lam_f.shape.
+    ln gen_var against 4x more nodes, and checked against a PF-ODE sampler in the tests). Returns shape
+    tau.shape + lam_f.shape.
     """
     lam_f, offs = _patch_setup(lam_f, patch)
     tau = as_float(tau, "tau", min_value=0.0)
@@ -264,12 +267,12 @@ def circulant_gains_preconditioned(lam_f, sigma, tau, *, eta=1.0, p_mean=P_MEAN,
     tau = as_float(tau, "tau", min_value=0.0)
     eta = check_positive_scalar(eta, "eta")
     ex = (Ellipsis,) + (None,) * lam_f.ndim
-    return preconditioned_weight(lam_f, sigma[ex], tau[ex], eta=eta * lam_f.size, p_mean=p_mean, p_std=p_std,
-                                 sigma_data=sigma_data)
+    return preconditioned_weight(
+        lam_f, sigma[ex], tau[ex], eta=eta * lam_f.size, p_mean=p_mean, p_std=p_std, sigma_data=sigma_data
+    )
 
 
-def patch_gains_preconditioned(lam_f, patch, sigma, tau, *, eta=1.0, p_mean=P_MEAN, p_std=P_STD,
-                               sigma_data=SIGMA_DATA):
+def patch_gains_preconditioned(lam_f, patch, sigma, tau, *, eta=1.0, p_mean=P_MEAN, p_std=P_STD, sigma_data=SIGMA_DATA):
     """Per-Fourier-mode gains of a local P x P patch filter trained under the EDM protocol (chapters 8 and 10).
 
     Prop. 5.4 with the chapter-8 re-parametrisation: every patch eigen-direction j (eigenvalue mu_j of
@@ -281,8 +284,9 @@ def patch_gains_preconditioned(lam_f, patch, sigma, tau, *, eta=1.0, p_mean=P_ME
     tau = as_float(tau, "tau", min_value=0.0)
     eta = check_positive_scalar(eta, "eta")
     mu, V, a = _patch_eigen(lam_f, patch)
-    per_dir = preconditioned_weight(mu, sigma[..., None], tau[..., None], eta=eta * lam_f.size, p_mean=p_mean,
-                                    p_std=p_std, sigma_data=sigma_data)
+    per_dir = preconditioned_weight(
+        mu, sigma[..., None], tau[..., None], eta=eta * lam_f.size, p_mean=p_mean, p_std=p_std, sigma_data=sigma_data
+    )
     return _gains_from_taps((per_dir * a) @ V.T, offs, lam_f.shape)
 
 

@@ -30,18 +30,19 @@ from .generated import log_generated_variance_quadrature
 from .one_layer import one_layer_generated_variance, one_layer_weight
 
 __all__ = [
-    "two_layer_weight",
-    "two_layer_generated_variance",
-    "two_layer_decay_curve",
-    "deep_linear_weight",
     "deep_linear_generated_variance",
     "deep_linear_rate",
+    "deep_linear_weight",
+    "two_layer_decay_curve",
+    "two_layer_generated_variance",
+    "two_layer_weight",
 ]
 
 
 # ----------------------------------------------------------------------------------------------------------
 # logistic (L = 2) solutions, shared by W = P P^T (rate 8 eta lam) and balanced W = P Q (rate 4 eta lam)
 # ----------------------------------------------------------------------------------------------------------
+
 
 def _growth_factor(lam, tau, rate):
     """E = exp(-rate*lam*tau) and h = (1 - E)/lam (-> rate*tau as lam -> 0), both without 0/0."""
@@ -74,7 +75,7 @@ def _logistic_log_gen_var(lam, tau, q, rate, sigma_min, sigma_max):
         r = np.where(q > 0, q / np.where(q > 0, A, 1.0), 0.0)  # q/A in [0, 1/E]; 0 when nothing is learned
         # ln[(A + B smax^2)/(A + B smin^2)] = log1p(B (smax^2 - smin^2) / (A + B smin^2))
         ratio = np.where(q > 0, B * (sigma_max**2 - sigma_min**2) / np.where(q > 0, A + B * sigma_min**2, 1.0), 0.0)
-    return (2.0 * np.log(sigma_max) - 2.0 * (1.0 - r) * np.log(sigma_max / sigma_min) - r * np.log1p(ratio))
+    return 2.0 * np.log(sigma_max) - 2.0 * (1.0 - r) * np.log(sigma_max / sigma_min) - r * np.log1p(ratio)
 
 
 def two_layer_weight(lam, sigma, tau, *, eta=1.0, q):
@@ -177,6 +178,7 @@ def two_layer_decay_curve(tau, *, eta=1.0, q, sigma_min=SIGMA_MIN, sigma_max=SIG
 # ----------------------------------------------------------------------------------------------------------
 # balanced depth-L products
 # ----------------------------------------------------------------------------------------------------------
+
 
 def deep_linear_rate(lam, sigma, *, eta=1.0, depth):
     """Time scale c of the reduced per-mode ODE dv/d(c tau) = v^{2-2/L} (1 - v), v = w/K (balanced depth L).
@@ -328,8 +330,9 @@ def deep_linear_weight(lam, sigma, tau, *, eta=1.0, q, depth):
     return out
 
 
-def deep_linear_generated_variance(lam, tau, *, eta=1.0, q, depth, sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX,
-                                   n_panels=48, order=12):
+def deep_linear_generated_variance(
+    lam, tau, *, eta=1.0, q, depth, sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX, n_panels=48, order=12
+):
     """Generated variance of a balanced depth-L linear denoiser, by quadrature of the PF-ODE integral.
 
     ln gen_var = ln sigma_max^2 - 2 int_{sigma_min}^{sigma_max} (1 - w(s, tau))/s ds (Lemma 4.1 / Prop. 4.2
@@ -352,6 +355,17 @@ def deep_linear_generated_variance(lam, tau, *, eta=1.0, q, depth, sigma_min=SIG
         return np.exp(_logistic_log_gen_var(lam, tau, q, 4.0 * eta, smin, smax))
     if depth == 1:
         return one_layer_generated_variance(lam, tau, eta=eta, q=q, sigma_min=smin, sigma_max=smax)
-    return np.exp(log_generated_variance_quadrature(deep_linear_weight, lam, tau, sigma_min=smin, sigma_max=smax,
-                                                    n_panels=n_panels, n_per_panel=order, eta=eta, q=q,
-                                                    depth=depth))
+    return np.exp(
+        log_generated_variance_quadrature(
+            deep_linear_weight,
+            lam,
+            tau,
+            sigma_min=smin,
+            sigma_max=smax,
+            n_panels=n_panels,
+            n_per_panel=order,
+            eta=eta,
+            q=q,
+            depth=depth,
+        )
+    )

@@ -12,10 +12,16 @@ from typing import NamedTuple
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from .validation import as_float_array, check_choice, check_finite, check_integer, check_positive, check_real_scalar, check_times
+from .validation import (
+    as_float_array,
+    check_choice,
+    check_integer,
+    check_positive,
+    check_real_scalar,
+    check_times,
+)
 
-__all__ = ["EmergenceResult", "PowerLawFit", "emergence_threshold", "emergence_time", "fit_power_law",
-           "gray_zone_mask"]
+__all__ = ["EmergenceResult", "PowerLawFit", "emergence_threshold", "emergence_time", "fit_power_law", "gray_zone_mask"]
 
 
 class EmergenceResult(NamedTuple):
@@ -116,8 +122,11 @@ def emergence_time(times, trajectories, targets, *, initial=None, criterion="geo
             frac = np.log(thr[k] / y0) / np.log(y1 / y0)
         frac = np.where(np.isfinite(frac), np.clip(frac, 0.0, 1.0), 1.0)
         logt = t0 > 0
-        tau_star[k] = np.where(logt, np.exp(np.log(np.where(logt, t0, 1.0)) + frac * np.log(
-            np.where(logt, t1 / np.where(logt, t0, 1.0), 1.0))), t0 + frac * (t1 - t0))
+        tau_star[k] = np.where(
+            logt,
+            np.exp(np.log(np.where(logt, t0, 1.0)) + frac * np.log(np.where(logt, t1 / np.where(logt, t0, 1.0), 1.0))),
+            t0 + frac * (t1 - t0),
+        )
     direction = np.where(increasing, "increasing", "decreasing")
     if single:
         return EmergenceResult(tau_star[0], direction[0], thr[0], init[0])
@@ -136,8 +145,20 @@ def gray_zone_mask(initial, target, *, low=0.5, high=2.0):
     return (r >= low) & (r <= high)
 
 
-def fit_power_law(lam, tau_star, *, exclude=None, initial=None, target=None, trajectories=None, smooth=None,
-                  n_boot=1000, seed=0, confidence=0.95, regress="tau_on_lam"):
+def fit_power_law(
+    lam,
+    tau_star,
+    *,
+    exclude=None,
+    initial=None,
+    target=None,
+    trajectories=None,
+    smooth=None,
+    n_boot=1000,
+    seed=0,
+    confidence=0.95,
+    regress="tau_on_lam",
+):
     """Least-squares fit of log10 τ* = intercept + slope · log10 λ (slope = -α of the inverse-variance law).
 
     ``lam`` (n,) > 0, ``tau_star`` (n,) (NaN and non-positive entries are dropped). ``exclude``:

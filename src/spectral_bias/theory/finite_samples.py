@@ -50,8 +50,9 @@ def empirical_spectrum(x):
     return np.clip(vals[::-1], 0.0, None), vecs[:, ::-1]
 
 
-def finite_sample_generated_variance(x, tau, basis, *, model="one-layer", q=0.1, eta=1.0, sampler_steps=None,
-                                     rho=7.0, sigma_min=0.002, sigma_max=80.0):
+def finite_sample_generated_variance(
+    x, tau, basis, *, model="one-layer", q=0.1, eta=1.0, sampler_steps=None, rho=7.0, sigma_min=0.002, sigma_max=80.0
+):
     """Generated variance along the columns of ``basis`` (d, K) of a bias-free linear denoiser trained on the samples
     ``x`` (n, d) for times ``tau`` (T,) (eq. F, chapter 12). Returns (K, T).
 
@@ -76,8 +77,9 @@ def finite_sample_generated_variance(x, tau, basis, *, model="one-layer", q=0.1,
     with np.errstate(over="ignore"):
         overlap = (B.T @ U_hat) ** 2  # (K, d)
     if not np.all(np.isfinite(overlap)):
-        raise ValueError("basis is too large: its squared projections on the empirical eigenvectors leave the "
-                         "float64 range")
+        raise ValueError(
+            "basis is too large: its squared projections on the empirical eigenvectors leave the float64 range"
+        )
     L, T = lam_hat[:, None], t[None, :]
     if sampler_steps is None:
         if model == "one-layer":
@@ -93,12 +95,15 @@ def finite_sample_generated_variance(x, tau, basis, *, model="one-layer", q=0.1,
     if not np.all(np.isfinite(gen)):
         at = f"q={np.max(q):g}, " if model == "one-layer" else ""
         at += f"rho={rho:g}, sampler_steps={sampler_steps}, " if sampler_steps is not None else ""
-        raise ValueError(f"the generated variance leaves the float64 range at {at}eta={eta:g}, sigma_min={smin:g}, "
-                         f"sigma_max={smax:g} (largest empirical variance of x {lam_hat[0]:g}, largest tau "
-                         f"{t.max(initial=0.0):g})")
+        raise ValueError(
+            f"the generated variance leaves the float64 range at {at}eta={eta:g}, sigma_min={smin:g}, "
+            f"sigma_max={smax:g} (largest empirical variance of x {lam_hat[0]:g}, largest tau "
+            f"{t.max(initial=0.0):g})"
+        )
     with np.errstate(over="ignore"):
         out = overlap @ gen
     if not np.all(np.isfinite(out)):
-        raise ValueError("x and basis are too large: the generated variance along the columns of basis leaves the "
-                         "float64 range")
+        raise ValueError(
+            "x and basis are too large: the generated variance along the columns of basis leaves the float64 range"
+        )
     return out

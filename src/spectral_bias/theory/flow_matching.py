@@ -15,12 +15,15 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import erf
 
+from ._deep_inputs import as_float, check_broadcastable, check_positive_scalar
 from ._expint import e1_difference
 
-from ._deep_inputs import as_float, check_broadcastable, check_positive_scalar
-
-__all__ = ["flow_matching_input_variance", "flow_matching_optimal_weight", "flow_matching_weight",
-           "flow_matching_generated_variance"]
+__all__ = [
+    "flow_matching_generated_variance",
+    "flow_matching_input_variance",
+    "flow_matching_optimal_weight",
+    "flow_matching_weight",
+]
 
 
 def flow_matching_input_variance(lam, t):
@@ -99,8 +102,13 @@ def flow_matching_generated_variance(lam, tau, *, eta=1.0, q=0.0):
             log_b = np.where(a > 0, 0.5 * (np.log(np.where(a > 0, a, 1.0)) - np.log1p(lam)), -np.inf)
         b = np.exp(log_b)
         lb = np.exp(np.log(lam) + log_b)
-        gauss = q * np.exp(-a * (lam / (lam + 1.0))) * np.sqrt(np.pi) / (2.0 * (lam + 1.0)) * (
-            _erf_over_x(b) + lam * _erf_over_x(lb))
+        gauss = (
+            q
+            * np.exp(-a * (lam / (lam + 1.0)))
+            * np.sqrt(np.pi)
+            / (2.0 * (lam + 1.0))
+            * (_erf_over_x(b) + lam * _erf_over_x(lb))
+        )
     I = 0.5 * np.log(lam) + 0.5 * ei + gauss
     if not np.all(np.isfinite(I)) or np.max(2.0 * I, initial=-np.inf) > 709.78:
         raise ValueError("the generated variance exceeds the float64 range at these lam, q (|q| or lam too large)")

@@ -4,7 +4,8 @@ For a linear denoiser whose weights share the data eigenbasis, mode k of the pro
 dx/dσ = -(D(x; σ) - x)/σ obeys d ln|x_k|/dσ = (1 - w_k(σ))/σ. Integrating from σ_max (where x ~ N(0, σ_max²))
 down to σ_min gives
 
-    ln λ̂_k = ln σ_max² - 2 ∫_{σ_min}^{σ_max} (1 - w_k(s)) / s ds = ln σ_max² - 2 ∫_{ln σ_min}^{ln σ_max} (1 - w_k(e^t)) dt.
+    ln λ̂_k = ln σ_max² - 2 ∫_{σ_min}^{σ_max} (1 - w_k(s)) / s ds
+           = ln σ_max² - 2 ∫_{ln σ_min}^{ln σ_max} (1 - w_k(e^t)) dt.
 
 (The transcription of Lemma 4.1 with the opposite sign would *expand* samples for w = 0; the check w ≡ 0 must
 give the contraction λ̂ = σ_min², which this form does.) This is the independent check of the closed forms, and
@@ -19,8 +20,12 @@ from scipy import integrate
 from .constants import SIGMA_MAX, SIGMA_MIN
 from .validation import check_choice, check_finite, check_integer, check_nonnegative, check_sigma_range, check_times
 
-__all__ = ["generated_variance_quadrature", "log_generated_variance_quadrature", "heun_generated_variance",
-           "heun_generated_variance_from_gains"]
+__all__ = [
+    "generated_variance_quadrature",
+    "heun_generated_variance",
+    "heun_generated_variance_from_gains",
+    "log_generated_variance_quadrature",
+]
 
 
 def _gauss_legendre_log_sigma(sigma_min, sigma_max, n_panels, n_per_panel):
@@ -37,9 +42,21 @@ def _gauss_legendre_log_sigma(sigma_min, sigma_max, n_panels, n_per_panel):
     return np.exp(t), wt
 
 
-def log_generated_variance_quadrature(weight_fn, lam, tau, *, sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX,
-                                      method="gauss", n_panels=128, n_per_panel=16, chunk=2048,
-                                      epsabs=1e-13, epsrel=1e-13, **weight_kwargs):
+def log_generated_variance_quadrature(
+    weight_fn,
+    lam,
+    tau,
+    *,
+    sigma_min=SIGMA_MIN,
+    sigma_max=SIGMA_MAX,
+    method="gauss",
+    n_panels=128,
+    n_per_panel=16,
+    chunk=2048,
+    epsabs=1e-13,
+    epsrel=1e-13,
+    **weight_kwargs,
+):
     """ln λ̂ = ln σ_max² - 2 ∫ (1 - w(λ, s, τ))/s ds by numerical integration in ln σ (see module docstring).
 
     ``weight_fn(lam, sigma, tau, **weight_kwargs)`` must broadcast (e.g. :func:`one_layer_weight`). ``lam`` (>= 0)
@@ -54,6 +71,7 @@ def log_generated_variance_quadrature(weight_fn, lam, tau, *, sigma_min=SIGMA_MI
     s0, sT = check_sigma_range(sigma_min, sigma_max)
     check_choice(method, "method", {"gauss", "quad"})
     check_integer(chunk, "chunk")
+
     # array-valued keyword arguments broadcast with lam and tau (checked here, naming them); scalars pass
     # unchanged to weight_fn, which checks them itself
     def _is_array(k, v):
@@ -104,8 +122,11 @@ def generated_variance_quadrature(weight_fn, lam, tau, *, sigma_min=SIGMA_MIN, s
     :func:`log_generated_variance_quadrature`); all other keywords go to ``weight_fn``.
     Example: ``generated_variance_quadrature(one_layer_weight, lam, tau, eta=1.0, q=0.1)``.
     """
-    return np.exp(log_generated_variance_quadrature(weight_fn, lam, tau, sigma_min=sigma_min,
-                                                    sigma_max=sigma_max, **weight_kwargs))
+    return np.exp(
+        log_generated_variance_quadrature(
+            weight_fn, lam, tau, sigma_min=sigma_min, sigma_max=sigma_max, **weight_kwargs
+        )
+    )
 
 
 def heun_generated_variance(weight_fn, lam, tau, sigmas, **weight_kwargs):

@@ -13,8 +13,9 @@ from .validation import check_choice, check_finite, check_positive
 __all__ = ["kl_divergence"]
 
 
-def kl_divergence(generated_var, target_var, *, direction="generated||data", generated_mean=None,
-                  target_mean=None, axis=0):
+def kl_divergence(
+    generated_var, target_var, *, direction="generated||data", generated_mean=None, target_mean=None, axis=0
+):
     """KL divergence between N(generated_mean, diag generated_var) and N(target_mean, diag target_var).
 
     ``direction``: "generated||data" = KL(generated ‖ data) or "data||generated" = KL(data ‖ generated).

@@ -24,7 +24,7 @@ from .validation import (
     check_times,
 )
 
-__all__ = ["one_layer_weight_matrix", "affine_rate_matrix", "affine_dynamics", "secular_rates"]
+__all__ = ["affine_dynamics", "affine_rate_matrix", "one_layer_weight_matrix", "secular_rates"]
 
 
 def _sym_expm_apply(lam, u, rate_scale, tau):

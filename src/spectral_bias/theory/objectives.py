@@ -19,7 +19,7 @@ from ._deep_inputs import as_float, check_positive_scalar, check_sigma_range
 from .constants import SIGMA_MAX, SIGMA_MIN
 from .one_layer import one_layer_log_generated_variance
 
-__all__ = ["eps_prediction_weight", "eps_prediction_denoiser_weight", "eps_prediction_generated_variance"]
+__all__ = ["eps_prediction_denoiser_weight", "eps_prediction_generated_variance", "eps_prediction_weight"]
 
 
 def eps_prediction_weight(lam, sigma, tau, *, eta=1.0, q=0.0):
@@ -78,6 +78,7 @@ def eps_prediction_generated_variance(lam, tau, *, eta=1.0, q=0.0, sigma_min=SIG
         decay = np.exp(-a * lam)
     lv = base - 2.0 * q * decay * gauss
     if np.size(lv) and np.max(lv) > 709.78:
-        raise ValueError(f"the generated variance exceeds the float64 range (ln = {np.max(lv):.6g}) at these q, "
-                         f"sigma_max")
+        raise ValueError(
+            f"the generated variance exceeds the float64 range (ln = {np.max(lv):.6g}) at these q, sigma_max"
+        )
     return np.exp(lv)

@@ -15,22 +15,22 @@ from .optimal import optimal_weight
 from .validation import (
     check_broadcastable,
     check_finite,
+    check_integer,
     check_nonnegative,
     check_positive,
     check_positive_scalar,
     check_sigma_range,
-    check_integer,
     check_times,
 )
 
 __all__ = [
-    "one_layer_weight",
-    "one_layer_rate",
-    "one_layer_generated_variance",
-    "one_layer_log_generated_variance",
     "generated_variance_at_init",
     "generated_variance_converged",
     "one_layer_emergence_time",
+    "one_layer_generated_variance",
+    "one_layer_log_generated_variance",
+    "one_layer_rate",
+    "one_layer_weight",
 ]
 
 
@@ -96,21 +96,26 @@ def one_layer_log_generated_variance(lam, tau, *, eta=1.0, q=0.0, sigma_min=SIGM
         o2 = out.reshape(-1, ncol)
         rows = max(1, 65536 // ncol)
         for r0 in range(0, o2.shape[0], rows):
-            lam_b, a_b, q_b, br_b = (v[r0:r0 + rows] for v in views)
+            lam_b, a_b, q_b, br_b = (v[r0 : r0 + rows] for v in views)
             res = ein(a_b * (lam_b + s02))
             res -= (1.0 - q_b) * np.exp(-a_b * lam_b) * br_b
             res -= ein(a_b * (lam_b + sT2))
             res += 2.0 * np.log(sT)
-            o2[r0:r0 + rows] = res
+            o2[r0 : r0 + rows] = res
         extreme = s02 < 1e-280 or not np.max(a, initial=0.0) * (np.max(lam, initial=0.0) + sT2) <= 1e280
         if extreme:  # only then can a product overflow: find and redo those entries (no cost otherwise)
-            redo = ~np.isfinite(out) | (s02 < 1e-280) | (
-                np.broadcast_to(a, shape) * (np.broadcast_to(lam, shape) + sT2) > 1e280)
+            redo = (
+                ~np.isfinite(out)
+                | (s02 < 1e-280)
+                | (np.broadcast_to(a, shape) * (np.broadcast_to(lam, shape) + sT2) > 1e280)
+            )
     if extreme and np.any(redo):
         out[redo] = _log_space(*(np.broadcast_to(v, shape)[redo] for v in (lam, a, q)), np.log(s0), np.log(sT))
     if extreme and not np.all(np.isfinite(out)):
-        raise ValueError("q is too large in magnitude: ln of the generated variance exceeds the float64 range "
-                         f"(q up to {np.max(np.abs(q)):g})")
+        raise ValueError(
+            "q is too large in magnitude: ln of the generated variance exceeds the float64 range "
+            f"(q up to {np.max(np.abs(q)):g})"
+        )
     return out
 
 
@@ -121,8 +126,12 @@ def _log_space(lam, a, q, ls0, lsT):
     with np.errstate(over="ignore", under="ignore"):
         decay = np.exp(-np.exp(np.minimum(la + ll, 700.0)))  # e^{-aλ}, exactly 0 once aλ > 1e304
     bracket = (LT - L0) + ein_from_log(la + L0) - ein_from_log(la + LT)
-    return (ein_from_log(la + np.logaddexp(L0, ll)) - (1.0 - q) * decay * bracket
-            - ein_from_log(la + np.logaddexp(LT, ll)) + LT)
+    return (
+        ein_from_log(la + np.logaddexp(L0, ll))
+        - (1.0 - q) * decay * bracket
+        - ein_from_log(la + np.logaddexp(LT, ll))
+        + LT
+    )
 
 
 def one_layer_generated_variance(lam, tau, *, eta=1.0, q=0.0, sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX):
@@ -142,8 +151,10 @@ def one_layer_generated_variance(lam, tau, *, eta=1.0, q=0.0, sigma_min=SIGMA_MI
 def _check_exp_range(lv) -> None:
     """Raise ValueError if exp(lv) would overflow float64 (a generated variance above 1.8e308)."""
     if np.size(lv) and np.max(lv) > 709.78:
-        raise ValueError(f"the generated variance exceeds the float64 range (ln = {np.max(lv):.6g} > 709.78) at "
-                         f"these sigma_max, q; use the log version (one_layer_log_generated_variance)")
+        raise ValueError(
+            f"the generated variance exceeds the float64 range (ln = {np.max(lv):.6g} > 709.78) at "
+            f"these sigma_max, q; use the log version (one_layer_log_generated_variance)"
+        )
 
 
 def generated_variance_at_init(q=0.0, *, sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX):
@@ -160,8 +171,18 @@ def generated_variance_converged(lam, *, sigma_min=SIGMA_MIN, sigma_max=SIGMA_MA
     return sT**2 * (lam + s0**2) / (lam + sT**2)
 
 
-def one_layer_emergence_time(lam, *, eta=1.0, q=0.0, criterion="geometric", sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX,
-                             target=None, tau_range=(1e-8, 1e12), n_grid=4000):
+def one_layer_emergence_time(
+    lam,
+    *,
+    eta=1.0,
+    q=0.0,
+    criterion="geometric",
+    sigma_min=SIGMA_MIN,
+    sigma_max=SIGMA_MAX,
+    target=None,
+    tau_range=(1e-8, 1e12),
+    n_grid=4000,
+):
     """First-passage (emergence) time τ*_k of Prop. 4.2's λ̂_k(τ), without a user-supplied time grid (§4, Fig. 2C).
 
     The threshold is the geometric (or harmonic) mean of λ̂_k(0) = σ_max²(σ_min/σ_max)^{2(1-Q)} and ``target``
@@ -183,18 +204,22 @@ def one_layer_emergence_time(lam, *, eta=1.0, q=0.0, criterion="geometric", sigm
         raise ValueError("tau_range must be (low, high) with 0 < low < high")
     with np.errstate(over="ignore", under="ignore"):
         init = np.broadcast_to(generated_variance_at_init(q, sigma_min=sigma_min, sigma_max=sigma_max), lam1.shape)
-    tgt = generated_variance_converged(lam1, sigma_min=sigma_min, sigma_max=sigma_max) if target is None \
+    tgt = (
+        generated_variance_converged(lam1, sigma_min=sigma_min, sigma_max=sigma_max)
+        if target is None
         else np.broadcast_to(check_positive(target, "target"), lam1.shape)
+    )
     if not np.all((init > 0) & np.isfinite(init)):
-        raise ValueError(f"q={np.max(np.abs(q)):g} is too large in magnitude: the initial generated variance "
-                         f"σ_max²(σ_min/σ_max)^(2(1-q)) leaves the float64 range")
+        raise ValueError(
+            f"q={np.max(np.abs(q)):g} is too large in magnitude: the initial generated variance "
+            f"σ_max²(σ_min/σ_max)^(2(1-q)) leaves the float64 range"
+        )
     thr = emergence_threshold(init, tgt, criterion)
     log_thr = np.log(thr)
     increasing = init < thr
     grid = np.geomspace(t_lo, t_hi, check_integer(n_grid, "n_grid", min_value=2))
     qb = np.broadcast_to(q, lam1.shape)[:, None]
-    lv = one_layer_log_generated_variance(lam1[:, None], grid, eta=eta, q=qb, sigma_min=sigma_min,
-                                          sigma_max=sigma_max)
+    lv = one_layer_log_generated_variance(lam1[:, None], grid, eta=eta, q=qb, sigma_min=sigma_min, sigma_max=sigma_max)
     past = np.where(increasing[:, None], lv >= log_thr[:, None], lv <= log_thr[:, None])
     found = past.any(axis=1)
     j = np.argmax(past, axis=1)
@@ -206,8 +231,9 @@ def one_layer_emergence_time(lam, *, eta=1.0, q=0.0, criterion="geometric", sigm
         a, b = np.log(grid[j[k] - 1]), np.log(grid[j[k]])
         for _ in range(60):
             mid = 0.5 * (a + b)
-            v = one_layer_log_generated_variance(lam1[k], np.exp(mid), eta=eta, q=qb[k, 0], sigma_min=sigma_min,
-                                                 sigma_max=sigma_max)
+            v = one_layer_log_generated_variance(
+                lam1[k], np.exp(mid), eta=eta, q=qb[k, 0], sigma_min=sigma_min, sigma_max=sigma_max
+            )
             crossed = np.where(increasing[k], v >= log_thr[k], v <= log_thr[k])
             b = np.where(crossed, mid, b)
             a = np.where(crossed, a, mid)

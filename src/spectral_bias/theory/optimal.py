@@ -10,13 +10,13 @@ import numpy as np
 from .validation import check_covariance, check_finite, check_mean, check_nonnegative, check_positive
 
 __all__ = [
-    "optimal_weight",
-    "optimal_weight_matrix",
+    "affine_dsm_loss",
+    "loss_floor",
     "optimal_bias",
     "optimal_denoiser",
-    "loss_floor",
+    "optimal_weight",
+    "optimal_weight_matrix",
     "ridge_loss",
-    "affine_dsm_loss",
 ]
 
 

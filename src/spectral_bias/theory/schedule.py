@@ -30,6 +30,8 @@ def edm_sigma_schedule(n_steps, sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX, rho=7,
         s = np.full(n_steps, np.inf)
     s[0], s[-1] = smax, smin  # exact end points
     if not (np.all(np.isfinite(s)) and np.all(np.diff(s) < 0)):
-        raise ValueError(f"rho={rho:g} with sigma_min={smin:g}, sigma_max={smax:g} gives a noise schedule that is not "
-                         f"finite and strictly decreasing in float64")
+        raise ValueError(
+            f"rho={rho:g} with sigma_min={smin:g}, sigma_max={smax:g} gives a noise schedule that is not "
+            f"finite and strictly decreasing in float64"
+        )
     return np.append(s, 0.0) if append_zero else s

@@ -35,7 +35,7 @@ from .schedule import edm_sigma_schedule
 from .validation import check_broadcastable, check_real_scalar
 from .weighting import P_MEAN, P_STD, SIGMA_DATA, edm_preconditioning
 
-__all__ = ["noise_features", "shared_weight_dynamics", "shared_weight", "shared_generated_variance"]
+__all__ = ["noise_features", "shared_generated_variance", "shared_weight", "shared_weight_dynamics"]
 
 _N_NODES = 96
 _MAX_NODES = 300  # numpy's Gauss–Hermite rule overflows beyond ~350 nodes; 96 already integrates to ~1e-15
@@ -55,8 +55,10 @@ def _n_nodes(n_nodes, n_features):
         raise ValueError(f"n_nodes must be <= {_MAX_NODES} (the Gauss-Hermite rule overflows beyond), got {n}")
     m = check_int(n_features, "n_features", min_value=1)
     if m > n:
-        raise ValueError(f"n_features must be <= n_nodes={n} (more features than quadrature nodes make the "
-                         f"matrix A of eq. S singular), got {m}")
+        raise ValueError(
+            f"n_features must be <= n_nodes={n} (more features than quadrature nodes make the "
+            f"matrix A of eq. S singular), got {m}"
+        )
     return n, m
 
 
@@ -75,8 +77,7 @@ def noise_features(sigma, n_features, *, p_mean=P_MEAN, p_std=P_STD):
     return np.polynomial.hermite_e.hermevander(z, m - 1).reshape(sigma.shape + (m,))
 
 
-def shared_weight_dynamics(lam, *, n_features=1, p_mean=P_MEAN, p_std=P_STD, sigma_data=SIGMA_DATA,
-                           n_nodes=_N_NODES):
+def shared_weight_dynamics(lam, *, n_features=1, p_mean=P_MEAN, p_std=P_STD, sigma_data=SIGMA_DATA, n_nodes=_N_NODES):
     """The matrices of eq. S for each mode: returns ``(A, b)`` with shapes ``lam.shape + (M, M)`` and
     ``lam.shape + (M,)``, M = ``n_features``; the per-mode coefficients obey dv/dτ = −η (A v − b) and converge to
     A⁻¹ b. Expectations over ln σ ~ N(p_mean, p_std²) by ``n_nodes``-point Gauss–Hermite quadrature.
@@ -89,12 +90,15 @@ def shared_weight_dynamics(lam, *, n_features=1, p_mean=P_MEAN, p_std=P_STD, sig
     wq = wq / np.sqrt(2.0 * np.pi)
     log_sig = p_mean + p_std * x
     if not np.all(np.abs(log_sig) <= _MAX_LOG_SIGMA):
-        raise ValueError(f"p_mean and p_std put the quadrature nodes ln sigma = p_mean + p_std*x (|x| <= "
-                         f"{x.max():.3g}) outside [-{_MAX_LOG_SIGMA:g}, {_MAX_LOG_SIGMA:g}] (float64 range), "
-                         f"got p_mean={p_mean:g}, p_std={p_std:g}")
+        raise ValueError(
+            f"p_mean and p_std put the quadrature nodes ln sigma = p_mean + p_std*x (|x| <= "
+            f"{x.max():.3g}) outside [-{_MAX_LOG_SIGMA:g}, {_MAX_LOG_SIGMA:g}] (float64 range), "
+            f"got p_mean={p_mean:g}, p_std={p_std:g}"
+        )
     if not 1e-150 < sd < 1e150:
-        raise ValueError(f"sigma_data must lie in (1e-150, 1e150) so that sigma_data**2 stays inside float64, "
-                         f"got {sd:g}")
+        raise ValueError(
+            f"sigma_data must lie in (1e-150, 1e150) so that sigma_data**2 stays inside float64, got {sd:g}"
+        )
     sig = np.exp(log_sig)
     phi = noise_features(sig, n_features, p_mean=p_mean, p_std=p_std)  # (n, M)
     r2 = sig**2 + sd**2
@@ -105,8 +109,10 @@ def shared_weight_dynamics(lam, *, n_features=1, p_mean=P_MEAN, p_std=P_STD, sig
         A = np.einsum("...j,jm,jn->...mn", a_w, phi, phi)
         b = np.einsum("...j,jm->...m", b_w, phi)
     if not (np.all(np.isfinite(A)) and np.all(np.isfinite(b))):
-        raise ValueError(f"the matrix A and vector b of eq. S leave the float64 range at lam up to "
-                         f"{lam.max(initial=0.0):g} with n_features={A.shape[-1]}, n_nodes={n}")
+        raise ValueError(
+            f"the matrix A and vector b of eq. S leave the float64 range at lam up to "
+            f"{lam.max(initial=0.0):g} with n_features={A.shape[-1]}, n_nodes={n}"
+        )
     return A, b
 
 
@@ -115,16 +121,19 @@ def _coefficients(lam, tau, eta, A, b, inputs=""):
     the arguments that set A, for the error raised when A is numerically singular."""
     vals, vecs = np.linalg.eigh(A)  # A is symmetric positive definite
     if vals.size and not np.all(vals > 1e-13 * vals[..., -1:]):
-        raise ValueError(f"the matrix A of eq. S is numerically singular (smallest/largest eigenvalue below 1e-13) "
-                         f"at {inputs}: use fewer n_features or a wider noise density")
+        raise ValueError(
+            f"the matrix A of eq. S is numerically singular (smallest/largest eigenvalue below 1e-13) "
+            f"at {inputs}: use fewer n_features or a wider noise density"
+        )
     c = np.einsum("...mn,...m->...n", vecs, b) / vals  # coefficients of A^-1 b in the eigenbasis of A
     tau = np.asarray(tau, dtype=float)[..., None]
     decay = -np.expm1(-eta * vals * tau)  # (..., M)
     return np.einsum("...nm,...m->...n", vecs, decay * c)
 
 
-def shared_weight(lam, sigma, tau, *, eta=1.0, n_features=1, p_mean=P_MEAN, p_std=P_STD, sigma_data=SIGMA_DATA,
-                  n_nodes=_N_NODES):
+def shared_weight(
+    lam, sigma, tau, *, eta=1.0, n_features=1, p_mean=P_MEAN, p_std=P_STD, sigma_data=SIGMA_DATA, n_nodes=_N_NODES
+):
     """Per-mode denoiser weight w(σ, τ) = c_skip(σ) + c_out c_in Σ_m φ_m(σ) v_m(τ) of the EDM-trained linear model
     with weights shared across noise levels through ``n_features`` features of σ (eq. S, chapter 12), from V = 0.
     ``lam`` (>= 0), ``sigma`` (> 0) and ``tau`` (>= 0) broadcast; ``eta`` > 0. At τ = 0 it is c_skip(σ).
@@ -142,8 +151,9 @@ def shared_weight(lam, sigma, tau, *, eta=1.0, n_features=1, p_mean=P_MEAN, p_st
     # the coefficients v depend on (lam, tau) only: solve eq. S once per distinct lam, then broadcast against sigma
     lam_b, tau_b = (np.broadcast_to(a, lt_shape).ravel() for a in (lam, tau))
     lam_u, inv = np.unique(lam_b, return_inverse=True)
-    A, b = shared_weight_dynamics(lam_u, n_features=n_features, p_mean=p_mean, p_std=p_std,
-                                  sigma_data=sigma_data, n_nodes=n_nodes)
+    A, b = shared_weight_dynamics(
+        lam_u, n_features=n_features, p_mean=p_mean, p_std=p_std, sigma_data=sigma_data, n_nodes=n_nodes
+    )
     inv = inv.ravel()
     inputs = f"n_features={A.shape[-1]}, n_nodes={n_nodes}, p_std={float(p_std):g}"
     v = _coefficients(lam_b, tau_b, eta, A[inv], b[inv], inputs).reshape(lt_shape + (A.shape[-1],))
@@ -152,8 +162,20 @@ def shared_weight(lam, sigma, tau, *, eta=1.0, n_features=1, p_mean=P_MEAN, p_st
     return np.broadcast_to(c_skip + c_out * c_in * np.sum(phi * v, axis=-1), out_shape)
 
 
-def shared_generated_variance(lam, tau, *, eta=1.0, n_features=1, sampler_steps=None, rho=7.0, p_mean=P_MEAN,
-                              p_std=P_STD, sigma_data=SIGMA_DATA, sigma_min=0.002, sigma_max=80.0):
+def shared_generated_variance(
+    lam,
+    tau,
+    *,
+    eta=1.0,
+    n_features=1,
+    sampler_steps=None,
+    rho=7.0,
+    p_mean=P_MEAN,
+    p_std=P_STD,
+    sigma_data=SIGMA_DATA,
+    sigma_min=0.002,
+    sigma_max=80.0,
+):
     """Generated variance of :func:`shared_weight` (chapter 12). ``sampler_steps=None``: the continuous PF-ODE from
     σ_max to σ_min (Lemma 4.1, quadrature in ln σ); an integer N: the networks' sampler, N Heun steps on the EDM
     schedule with ``rho`` and a final Euler step to σ = 0 (:func:`heun_generated_variance`). ``lam`` (>= 0) and
@@ -169,8 +191,11 @@ def shared_generated_variance(lam, tau, *, eta=1.0, n_features=1, sampler_steps=
     check_positive_scalar(sigma_data, "sigma_data")
     kw = dict(eta=eta, n_features=n_features, p_mean=p_mean, p_std=p_std, sigma_data=sigma_data)
     if sampler_steps is None:
-        return np.exp(log_generated_variance_quadrature(shared_weight, lam, tau, sigma_min=smin, sigma_max=smax,
-                                                        n_panels=64, n_per_panel=16, **kw))
+        return np.exp(
+            log_generated_variance_quadrature(
+                shared_weight, lam, tau, sigma_min=smin, sigma_max=smax, n_panels=64, n_per_panel=16, **kw
+            )
+        )
     steps = check_int(sampler_steps, "sampler_steps", min_value=2)
     rho = check_positive_scalar(rho, "rho")
     sig = edm_sigma_schedule(steps, smin, smax, rho, append_zero=True)

@@ -52,8 +52,19 @@ def decreasing_branch_exponent(q, criterion="geometric"):
     return 1.0 / (2.0 * q) if criterion == "geometric" else 1.0 / q
 
 
-def one_layer_emergence_time_exact(lam, *, eta=1.0, q=0.0, criterion="geometric", initial=None,
-                                   sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX, tau_min=1e-8, tau_max=1e10, n_scan=361):
+def one_layer_emergence_time_exact(
+    lam,
+    *,
+    eta=1.0,
+    q=0.0,
+    criterion="geometric",
+    initial=None,
+    sigma_min=SIGMA_MIN,
+    sigma_max=SIGMA_MAX,
+    tau_min=1e-8,
+    tau_max=1e10,
+    n_scan=361,
+):
     """First-passage time of Prop. 4.2's λ̂_k(τ) through its emergence threshold, by bracketing + brentq.
 
     For each mode, ln λ̂_k(τ) - ln θ_k is scanned on ``n_scan`` log-spaced times in [tau_min, tau_max] (from the
@@ -81,8 +92,10 @@ def one_layer_emergence_time_exact(lam, *, eta=1.0, q=0.0, criterion="geometric"
         with np.errstate(over="ignore", under="ignore"):
             start = generated_variance_at_init(q, sigma_min=s0, sigma_max=sT)
         if not np.all((start > 0) & np.isfinite(start)):
-            raise ValueError(f"q={np.max(np.abs(q)):g} is too large in magnitude: the initial generated variance "
-                             f"σ_max²(σ_min/σ_max)^(2(1-q)) leaves the float64 range")
+            raise ValueError(
+                f"q={np.max(np.abs(q)):g} is too large in magnitude: the initial generated variance "
+                f"σ_max²(σ_min/σ_max)^(2(1-q)) leaves the float64 range"
+            )
     else:
         start = initial
     start = check_positive(start, "initial")
@@ -96,8 +109,9 @@ def one_layer_emergence_time_exact(lam, *, eta=1.0, q=0.0, criterion="geometric"
 
         def gap(lt, lk=lk, log_thr=log_thr, sign=sign):
             # >= 0 once the threshold has been reached from the starting side
-            return sign * (one_layer_log_generated_variance(lk, np.exp(lt), eta=eta, q=q, sigma_min=s0,
-                                                            sigma_max=sT) - log_thr)
+            return sign * (
+                one_layer_log_generated_variance(lk, np.exp(lt), eta=eta, q=q, sigma_min=s0, sigma_max=sT) - log_thr
+            )
 
         vals = gap(grid)
         past = np.flatnonzero(vals >= 0)

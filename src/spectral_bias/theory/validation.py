@@ -14,20 +14,20 @@ import numpy as np
 
 __all__ = [
     "as_float_array",
-    "check_integer",
-    "check_real_scalar",
-    "guard_float_range",
+    "check_broadcastable",
+    "check_choice",
+    "check_covariance",
     "check_finite",
+    "check_integer",
+    "check_mean",
     "check_nonnegative",
     "check_positive",
     "check_positive_scalar",
+    "check_real_scalar",
+    "check_same_shape",
     "check_sigma_range",
     "check_times",
-    "check_covariance",
-    "check_mean",
-    "check_choice",
-    "check_broadcastable",
-    "check_same_shape",
+    "guard_float_range",
 ]
 
 
@@ -37,19 +37,24 @@ def as_float_array(x, name: str) -> np.ndarray:
     part: the cast would silently drop it) and other objects are refused; a ragged nested sequence is a
     ValueError."""
     if x is None or isinstance(x, (str, bytes, bool, np.bool_)):
-        raise TypeError(f"{name} must be a real number or an array of real numbers, got {type(x).__name__} {x!r}"
-                        [:200])
+        raise TypeError(f"{name} must be a real number or an array of real numbers, got {type(x).__name__} {x!r}"[:200])
     try:
         raw = np.asarray(x)
     except ValueError as exc:
-        raise ValueError(f"{name} must be a rectangular array of real numbers, got a ragged nested sequence") \
-            from exc
+        raise ValueError(f"{name} must be a rectangular array of real numbers, got a ragged nested sequence") from exc
     except TypeError as exc:
-        raise TypeError(f"{name} must be a real number or an array of real numbers, got {type(x).__name__}") \
-            from exc
+        raise TypeError(f"{name} must be a real number or an array of real numbers, got {type(x).__name__}") from exc
     if raw.dtype.kind not in "iuf":
-        kind = {"b": "booleans", "c": "complex numbers", "U": "strings", "S": "bytes", "O": "objects",
-                "M": "datetimes", "m": "timedeltas", "V": "records"}.get(raw.dtype.kind, str(raw.dtype))
+        kind = {
+            "b": "booleans",
+            "c": "complex numbers",
+            "U": "strings",
+            "S": "bytes",
+            "O": "objects",
+            "M": "datetimes",
+            "m": "timedeltas",
+            "V": "records",
+        }.get(raw.dtype.kind, str(raw.dtype))
         raise TypeError(f"{name} must be a real number or an array of real numbers, got {kind}")
     return raw.astype(np.float64, copy=False)
 
@@ -216,5 +221,7 @@ def _range_error(fn, sig, args, kwargs, err) -> ValueError:
     except TypeError:
         names = []
     what = f" ({type(err).__name__}: {err})" if err is not None else ""
-    return ValueError(f"{fn.__name__}: the result leaves the float64 range at these inputs{what}; extreme "
-                      f"argument(s): {', '.join(names) or 'none'}")
+    return ValueError(
+        f"{fn.__name__}: the result leaves the float64 range at these inputs{what}; extreme "
+        f"argument(s): {', '.join(names) or 'none'}"
+    )

@@ -21,8 +21,14 @@ from ._deep_inputs import as_float, check_positive_scalar, check_sigma_range
 from .constants import SIGMA_DATA, SIGMA_MAX, SIGMA_MIN
 from .generated import log_generated_variance_quadrature
 
-__all__ = ["edm_preconditioning", "edm_loss_weight", "edm_noise_density", "edm_effective_learning_rate",
-           "preconditioned_weight", "preconditioned_generated_variance"]
+__all__ = [
+    "edm_effective_learning_rate",
+    "edm_loss_weight",
+    "edm_noise_density",
+    "edm_preconditioning",
+    "preconditioned_generated_variance",
+    "preconditioned_weight",
+]
 
 P_MEAN, P_STD = -1.2, 1.2  # log-normal noise sampling of EDM training
 
@@ -76,12 +82,25 @@ def preconditioned_weight(lam, sigma, tau, *, eta=1.0, p_mean=P_MEAN, p_std=P_ST
     return K + (c_skip - K) * np.exp(-2.0 * rate * (lam + sigma**2) * tau)
 
 
-def preconditioned_generated_variance(lam, tau, *, eta=1.0, p_mean=P_MEAN, p_std=P_STD, sigma_data=SIGMA_DATA,
-                                      sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX):
+def preconditioned_generated_variance(
+    lam, tau, *, eta=1.0, p_mean=P_MEAN, p_std=P_STD, sigma_data=SIGMA_DATA, sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX
+):
     """Generated variance for :func:`preconditioned_weight`, by quadrature of ln gen_var = ln smax^2 -
     2 int (1 - w)/s ds (Lemma 4.1). At tau = 0: sigma_max^2 (sigma_min^2 + sigma_d^2)/(sigma_max^2 + sigma_d^2)
     (the c_skip-only denoiser). lam (>= 0) and tau (>= 0) broadcast. Raises ValueError on bad input."""
     smin, smax = check_sigma_range(sigma_min, sigma_max)
-    return np.exp(log_generated_variance_quadrature(
-        preconditioned_weight, lam, tau, sigma_min=smin, sigma_max=smax, n_panels=64, n_per_panel=16, eta=eta,
-        p_mean=p_mean, p_std=p_std, sigma_data=sigma_data))
+    return np.exp(
+        log_generated_variance_quadrature(
+            preconditioned_weight,
+            lam,
+            tau,
+            sigma_min=smin,
+            sigma_max=smax,
+            n_panels=64,
+            n_per_panel=16,
+            eta=eta,
+            p_mean=p_mean,
+            p_std=p_std,
+            sigma_data=sigma_data,
+        )
+    )
