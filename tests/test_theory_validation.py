@@ -16,6 +16,7 @@ from spectral_bias.theory import (
     one_layer_weight_matrix,
     optimal_weight,
 )
+from spectral_bias.theory import validation as V
 
 
 def test_negative_lambda():
@@ -126,3 +127,102 @@ def test_importing_theory_and_numerics_does_not_import_torch():
     code = "import sys, spectral_bias.theory, spectral_bias.numerics; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# --- the checks themselves: each accepts a right input and refuses a wrong one with one line naming the argument ---
+
+
+_RIGHT_AND_WRONG = [
+    # (check, args before the name, keyword args, right input, expected returned value, wrong input, error, words)
+    (V.as_float_array, (), {}, [1, 2], np.array([1.0, 2.0]), 1 + 0j, TypeError, "real number"),
+    (V.check_finite, (), {}, [0.5, -2.0], np.array([0.5, -2.0]), [1.0, np.inf], ValueError, "finite"),
+    (V.check_nonnegative, (), {}, [0.0, 3.0], np.array([0.0, 3.0]), [1.0, -0.25], ValueError, "non-negative"),
+    (V.check_positive, (), {}, [0.1, 3.0], np.array([0.1, 3.0]), [1.0, 0.0], ValueError, "positive"),
+    (V.check_positive_scalar, (), {}, 2.5, 2.5, np.ones(2), ValueError, "scalar"),
+    (V.check_real_scalar, (), {}, -1.5, -1.5, [1.0, 2.0], ValueError, "scalar"),
+    (V.check_times, (), {}, [0.0, 1.0], np.array([0.0, 1.0]), -1.0, ValueError, "non-negative"),
+    (V.check_integer, (), {"min_value": 2}, 3, 3, 2.0, TypeError, "integer"),
+    (V.check_integer, (), {"min_value": 2}, np.int64(2), 2, 1, ValueError, "integer >= 2"),
+    (V.check_integer, (), {}, 1, 1, True, TypeError, "integer"),
+]
+
+
+@pytest.mark.parametrize(
+    "check, pre, kw, right, expected, wrong, err, words", _RIGHT_AND_WRONG, ids=lambda v: getattr(v, "__name__", None)
+)
+def test_check_accepts_right_and_names_argument_on_wrong(check, pre, kw, right, expected, wrong, err, words):
+    got = check(*pre, right, "my_arg", **kw)
+    np.testing.assert_array_equal(got, expected)
+    assert type(got) is type(expected)
+    with pytest.raises(err) as info:
+        check(*pre, wrong, "my_arg", **kw)
+    msg = str(info.value)
+    assert msg.startswith("my_arg ") and words in msg and "\n" not in msg
+
+
+def test_check_in_range_closed_interval():
+    np.testing.assert_array_equal(V.check_in_range([0.0, 0.5, 1.0], "t", 0.0, 1.0), [0.0, 0.5, 1.0])
+    with pytest.raises(ValueError, match=r"^t must be in \[0, 1\], got minimum -0.1$"):
+        V.check_in_range([0.5, -0.1], "t", 0.0, 1.0)
+    with pytest.raises(ValueError, match=r"^t must be in \[0, 1\], got maximum 1.5$"):
+        V.check_in_range([1.5, 0.5], "t", 0.0, 1.0)
+    with pytest.raises(ValueError, match=r"^t must be finite"):
+        V.check_in_range(np.nan, "t", 0.0, 1.0)
+
+
+def test_check_sigma_range_order_and_names():
+    assert V.check_sigma_range(0.002, 80) == (0.002, 80.0)
+    with pytest.raises(ValueError, match=r"^sigma_min must be positive"):
+        V.check_sigma_range(0.0, 80.0)
+    with pytest.raises(ValueError, match=r"^sigma_max must be a scalar"):
+        V.check_sigma_range(0.002, [80.0, 90.0])
+    with pytest.raises(ValueError, match=r"^sigma_min must be smaller than sigma_max, got sigma_min=3 >= sigma_max=2$"):
+        V.check_sigma_range(3.0, 2.0)
+
+
+def test_check_covariance_and_mean():
+    c = V.check_covariance([[2.0, 1.0], [1.0, 2.0]], "cov")
+    np.testing.assert_array_equal(c, [[2.0, 1.0], [1.0, 2.0]])
+    with pytest.raises(ValueError, match=r"^cov must be a square \(d, d\) matrix, got shape \(2, 3\)$"):
+        V.check_covariance(np.ones((2, 3)), "cov")
+    np.testing.assert_array_equal(V.check_mean([1.0, 2.0], 2), [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"^mean must have shape \(2,\), got \(3,\)$"):
+        V.check_mean(np.zeros(3), 2)
+
+
+def test_check_choice_broadcastable_same_shape():
+    assert V.check_choice("ode", "method", {"ode", "sde"}) == "ode"
+    with pytest.raises(ValueError, match=r"^method must be one of \['ode', 'sde'\], got 'euler'$"):
+        V.check_choice("euler", "method", {"ode", "sde"})
+    assert V.check_broadcastable(lam=np.ones(3), tau=np.ones((2, 1))) == (2, 3)
+    with pytest.raises(ValueError, match=r"^shapes do not broadcast: lam\(3,\), tau\(4,\)$"):
+        V.check_broadcastable(lam=np.ones(3), tau=np.ones(4))
+    V.check_same_shape(np.ones(2), np.zeros(2), "a", "b")
+    with pytest.raises(ValueError, match=r"^a and b must have the same shape, got \(2,\) and \(3,\)$"):
+        V.check_same_shape(np.ones(2), np.ones(3), "a", "b")
+
+
+def test_guard_float_range_names_the_extreme_argument():
+    @V.guard_float_range
+    def grow(x, k=1.0):
+        return np.exp(np.asarray(x, dtype=float) * k)
+
+    assert grow(1.0) == pytest.approx(np.e)
+    with pytest.raises(
+        ValueError, match=r"^grow: the result leaves the float64 range .*extreme argument\(s\): x=1e\+300$"
+    ):
+        grow(1e300)
+
+
+def test_modules_that_check_ranges_and_integers_name_the_argument():
+    # flow-matching time t in [0, 1], deep-linear depth an integer, shared-weights node count >= 8
+    from spectral_bias.theory import deep_linear_rate, flow_matching_weight, noise_features
+
+    with pytest.raises(ValueError, match=r"^t must be in \[0, 1\], got maximum 1.5$"):
+        flow_matching_weight(1.0, 1.5, 1.0)
+    with pytest.raises(TypeError, match=r"^depth must be an integer, got float 2.0$"):
+        deep_linear_rate(1.0, 1.0, depth=2.0)
+    with pytest.raises(ValueError, match=r"^n_features must be an integer >= 1, got 0$"):
+        noise_features(1.0, 0)
+    with pytest.raises(ValueError, match=r"^sigma must be positive, got minimum 0$"):
+        noise_features([1.0, 0.0], 1)

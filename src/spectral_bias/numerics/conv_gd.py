@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..theory._deep_inputs import as_float, check_positive_scalar
+from ..theory.validation import check_finite, check_nonnegative, check_positive_scalar
 from ._rk4 import rk4_at_times
 
 __all__ = ["filter_matrix", "optimal_taps", "shift_matrices", "tap_gradient_flow"]
@@ -38,11 +38,11 @@ def filter_matrix(taps, basis):
 def tap_gradient_flow(cov, sigma, basis, w0, times, *, eta=1.0, n_sub=100):
     """Gradient flow dw/dtau = -eta dL_sigma/dw on the taps (RK4, n_sub steps per fastest time scale).
     Returns taps, shape (len(times), K)."""
-    cov = as_float(cov, "cov")
+    cov = check_finite(cov, "cov")
     sigma = check_positive_scalar(sigma, "sigma")
     eta = check_positive_scalar(eta, "eta")
-    w = as_float(w0, "w0").copy()
-    times = as_float(times, "times", min_value=0.0)
+    w = check_finite(w0, "w0").copy()
+    times = check_nonnegative(times, "times")
     A = cov + sigma**2 * np.eye(cov.shape[0])
     # the loss is quadratic in w: L = w^T H w - 2 w^T g + const with H_jl = tr(B_j A B_l^T), g_j = tr(B_j Sigma)
     # (we still integrate the flow numerically instead of using the closed form)
@@ -55,7 +55,7 @@ def tap_gradient_flow(cov, sigma, basis, w0, times, *, eta=1.0, n_sub=100):
 
 def optimal_taps(cov, sigma, basis):
     """Least-squares taps argmin_w E||W(x + sigma z) - x||^2 in tap space (normal equations H w = g)."""
-    cov = as_float(cov, "cov")
+    cov = check_finite(cov, "cov")
     A = cov + sigma**2 * np.eye(cov.shape[0])
     H = np.einsum("jab,bc,lac->jl", basis, A, basis)
     g = np.einsum("jab,ba->j", basis, cov)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..theory._deep_inputs import as_float, check_positive_scalar
+from ..theory.validation import check_finite, check_nonnegative, check_positive_scalar
 from ._rk4 import rk4_at_times
 
 __all__ = ["factor_gradient_flow", "loss_gradient_W", "product", "symmetric_gradient_flow"]
@@ -34,14 +34,14 @@ def product(factors):
 
 
 def _check(cov, sigma, eta, times):
-    cov = as_float(cov, "cov")
+    cov = check_finite(cov, "cov")
     if cov.ndim != 2 or cov.shape[0] != cov.shape[1]:
         raise ValueError(f"cov must be a square matrix, got shape {cov.shape}")
     if not np.allclose(cov, cov.T, atol=1e-12 * max(1.0, np.abs(cov).max())):
         raise ValueError("cov must be symmetric")
     sigma = check_positive_scalar(sigma, "sigma")
     eta = check_positive_scalar(eta, "eta")
-    times = as_float(times, "times", min_value=0.0)
+    times = check_nonnegative(times, "times")
     if times.ndim != 1 or np.any(np.diff(times) < 0):
         raise ValueError("times must be a 1-D non-decreasing array")
     return cov, sigma, eta, times
@@ -55,7 +55,7 @@ def factor_gradient_flow(cov, sigma, factors0, times, *, eta=1.0, dt_max=None):
     factor matrices. Raises ValueError for non-square/non-symmetric cov, sigma <= 0, eta <= 0, bad times.
     """
     cov, sigma, eta, times = _check(cov, sigma, eta, times)
-    factors0 = [as_float(F, "factors0") for F in factors0]
+    factors0 = [check_finite(F, "factors0") for F in factors0]
     L = len(factors0)
     scale = max(1.0, max(np.abs(F).max() for F in factors0)) ** (2 * (L - 1))
     if dt_max is None:
@@ -80,7 +80,7 @@ def symmetric_gradient_flow(cov, sigma, P0, times, *, eta=1.0, dt_max=None):
     dP/dtau = -eta (G + G^T) P with G = dL/dW. Returns W(tau) = P P^T, shape (len(times), d, d).
     """
     cov, sigma, eta, times = _check(cov, sigma, eta, times)
-    P0 = as_float(P0, "P0")
+    P0 = check_finite(P0, "P0")
     if dt_max is None:
         dt_max = 0.02 / (eta * 4 * (np.linalg.eigvalsh(cov).max() + sigma**2) * max(1.0, np.abs(P0).max() ** 2))
 

@@ -23,10 +23,10 @@ import numbers
 
 import numpy as np
 
-from ._deep_inputs import as_float, check_positive_scalar, check_sigma_range
 from .constants import SIGMA_DATA, SIGMA_MAX, SIGMA_MIN
 from .generated import _gauss_legendre_log_sigma
 from .one_layer import one_layer_generated_variance, one_layer_weight
+from .validation import check_finite, check_nonnegative, check_positive, check_positive_scalar, check_sigma_range
 from .weighting import P_MEAN, P_STD, preconditioned_weight
 
 __all__ = [
@@ -60,7 +60,7 @@ def _check_shape(shape, name="shape"):
 
 
 def _check_lam_f(lam_f):
-    lam_f = as_float(lam_f, "lam_f", min_value=0.0)
+    lam_f = check_nonnegative(lam_f, "lam_f")
     if lam_f.ndim not in (1, 2) or lam_f.size < 2:
         raise ValueError(f"lam_f must be a 1-D (N,) or 2-D (H, W) array of Fourier variances, got shape {lam_f.shape}")
     return lam_f
@@ -74,7 +74,7 @@ def fourier_variances(cov, shape):
     (index k = frequency, numpy FFT ordering). Raises ValueError if cov is not d x d or not symmetric.
     """
     shape = _check_shape(shape)
-    cov = as_float(cov, "cov")
+    cov = check_finite(cov, "cov")
     d = int(np.prod(shape))
     if cov.shape != (d, d):
         raise ValueError(f"cov must have shape ({d}, {d}) for signal shape {shape}, got {cov.shape}")
@@ -95,7 +95,7 @@ def fourier_variances_from_samples(x, *, center=True):
     center=True subtracts the per-pixel mean first (the theory is for zero-mean data; the linear convolution has
     no bias). Returns shape x.shape[1:]. Raises ValueError for fewer than 2 samples or bad dimensions.
     """
-    x = as_float(x, "x")
+    x = check_finite(x, "x")
     if x.ndim not in (2, 3) or x.shape[0] < 2:
         raise ValueError(f"x must have shape (n, N) or (n, H, W) with n >= 2, got {x.shape}")
     if center:
@@ -128,9 +128,9 @@ def circulant_weight(lam_f, sigma, tau, *, eta=1.0, q=0.0):
     Returns shape broadcast(sigma, tau, q) + lam_f.shape. Raises ValueError/TypeError naming the argument.
     """
     lam_f = _check_lam_f(lam_f)
-    sigma = as_float(sigma, "sigma", min_value=0.0, strict=True)
-    tau = as_float(tau, "tau", min_value=0.0)
-    q = as_float(q, "q")
+    sigma = check_positive(sigma, "sigma")
+    tau = check_nonnegative(tau, "tau")
+    q = check_finite(q, "q")
     eta = check_positive_scalar(eta, "eta")
     ex = (Ellipsis,) + (None,) * lam_f.ndim
     return one_layer_weight(lam_f, sigma[ex], tau[ex], eta=eta * lam_f.size, q=q[ex])
@@ -143,8 +143,8 @@ def circulant_generated_variance(lam_f, tau, *, eta=1.0, q=0.0, sigma_min=SIGMA_
     distribution is the stationary Gaussian F diag(gen_var) F^*. Returns shape tau.shape + lam_f.shape.
     """
     lam_f = _check_lam_f(lam_f)
-    tau = as_float(tau, "tau", min_value=0.0)
-    q = as_float(q, "q")
+    tau = check_nonnegative(tau, "tau")
+    q = check_finite(q, "q")
     eta = check_positive_scalar(eta, "eta")
     smin, smax = check_sigma_range(sigma_min, sigma_max)
     ex = (Ellipsis,) + (None,) * lam_f.ndim
@@ -202,9 +202,9 @@ def patch_filter(lam_f, patch, sigma, tau, *, eta=1.0, q=0.0):
     Returns shape broadcast(sigma, tau) + (K,). Raises as :func:`patch_covariance`, plus sigma <= 0, tau < 0, eta <= 0.
     """
     lam_f, offs = _patch_setup(lam_f, patch)
-    sigma = as_float(sigma, "sigma", min_value=0.0, strict=True)
-    tau = as_float(tau, "tau", min_value=0.0)
-    q = float(as_float(q, "q"))
+    sigma = check_positive(sigma, "sigma")
+    tau = check_nonnegative(tau, "tau")
+    q = float(check_finite(q, "q"))
     eta = check_positive_scalar(eta, "eta")
     mu, V, a = _patch_eigen(lam_f, patch)
     per_dir = one_layer_weight(mu, sigma[..., None], tau[..., None], eta=eta * lam_f.size, q=q)
@@ -238,8 +238,8 @@ def patch_generated_variance(
     tau.shape + lam_f.shape.
     """
     lam_f, offs = _patch_setup(lam_f, patch)
-    tau = as_float(tau, "tau", min_value=0.0)
-    q = float(as_float(q, "q"))
+    tau = check_nonnegative(tau, "tau")
+    q = float(check_finite(q, "q"))
     eta = check_positive_scalar(eta, "eta")
     smin, smax = check_sigma_range(sigma_min, sigma_max)
     s, dx = _gauss_legendre_log_sigma(smin, smax, n_panels, n_per_panel)
@@ -263,8 +263,8 @@ def circulant_gains_preconditioned(lam_f, sigma, tau, *, eta=1.0, p_mean=P_MEAN,
     ``preconditioned_weight(lamF_k, σ, τ, eta=N η)``. sigma and tau scalars or broadcastable arrays; returns
     shape broadcast(sigma, tau) + lam_f.shape."""
     lam_f = _check_lam_f(lam_f)
-    sigma = as_float(sigma, "sigma", min_value=0.0, strict=True)
-    tau = as_float(tau, "tau", min_value=0.0)
+    sigma = check_positive(sigma, "sigma")
+    tau = check_nonnegative(tau, "tau")
     eta = check_positive_scalar(eta, "eta")
     ex = (Ellipsis,) + (None,) * lam_f.ndim
     return preconditioned_weight(
@@ -280,8 +280,8 @@ def patch_gains_preconditioned(lam_f, patch, sigma, tau, *, eta=1.0, p_mean=P_ME
     filter times c_skip) and learns at N η_eff(σ)(mu_j + σ²). Gains = DFT of the zero-padded taps. sigma and tau
     scalars or broadcastable arrays; returns shape broadcast(sigma, tau) + lam_f.shape."""
     lam_f, offs = _patch_setup(lam_f, patch)
-    sigma = as_float(sigma, "sigma", min_value=0.0, strict=True)
-    tau = as_float(tau, "tau", min_value=0.0)
+    sigma = check_positive(sigma, "sigma")
+    tau = check_nonnegative(tau, "tau")
     eta = check_positive_scalar(eta, "eta")
     mu, V, a = _patch_eigen(lam_f, patch)
     per_dir = preconditioned_weight(
@@ -297,8 +297,8 @@ def basis_variances_from_fourier(gen_var_f, basis):
 
     gen_var_f: (..., H, W) or (..., N) Fourier variances; basis: (d, m) with d = H W (row-major flattening).
     Returns (..., m). Raises ValueError on a size mismatch."""
-    g = as_float(gen_var_f, "gen_var_f", min_value=0.0)
-    U = as_float(basis, "basis")
+    g = check_nonnegative(gen_var_f, "gen_var_f")
+    U = check_finite(basis, "basis")
     if U.ndim != 2:
         raise ValueError(f"basis must be a (d, m) matrix, got shape {U.shape}")
     shape = g.shape[-2:] if g.ndim >= 2 and int(np.prod(g.shape[-2:])) == U.shape[0] else g.shape[-1:]

@@ -24,10 +24,17 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 from scipy.special import hyp2f1
 
-from ._deep_inputs import as_float, check_broadcastable, check_int, check_positive_scalar, check_sigma_range
 from .constants import SIGMA_MAX, SIGMA_MIN
 from .generated import log_generated_variance_quadrature
 from .one_layer import one_layer_generated_variance, one_layer_weight
+from .validation import (
+    check_broadcastable,
+    check_integer,
+    check_nonnegative,
+    check_positive,
+    check_positive_scalar,
+    check_sigma_range,
+)
 
 __all__ = [
     "deep_linear_generated_variance",
@@ -101,10 +108,10 @@ def two_layer_weight(lam, sigma, tau, *, eta=1.0, q):
     ------
     ValueError for negative or non-finite lam, q or tau, sigma <= 0, eta <= 0; TypeError for non-numeric input.
     """
-    lam = as_float(lam, "lam", min_value=0.0)
-    sigma = as_float(sigma, "sigma", min_value=0.0, strict=True)
-    tau = as_float(tau, "tau", min_value=0.0)
-    q = as_float(q, "q", min_value=0.0)
+    lam = check_nonnegative(lam, "lam")
+    sigma = check_positive(sigma, "sigma")
+    tau = check_nonnegative(tau, "tau")
+    q = check_nonnegative(q, "q")
     eta = check_positive_scalar(eta, "eta")
     check_broadcastable(lam=lam, sigma=sigma, tau=tau, q=q)
     return _logistic_weight(lam, sigma, tau, q, 8.0 * eta)
@@ -123,9 +130,9 @@ def two_layer_generated_variance(lam, tau, *, eta=1.0, q, sigma_min=SIGMA_MIN, s
     Parameters: lam (>= 0), tau (>= 0), q (>= 0) broadcast together; eta > 0; 0 < sigma_min < sigma_max.
     Returns an ndarray of the broadcast shape. Raises ValueError/TypeError on bad input (see two_layer_weight).
     """
-    lam = as_float(lam, "lam", min_value=0.0)
-    tau = as_float(tau, "tau", min_value=0.0)
-    q = as_float(q, "q", min_value=0.0)
+    lam = check_nonnegative(lam, "lam")
+    tau = check_nonnegative(tau, "tau")
+    q = check_nonnegative(q, "q")
     eta = check_positive_scalar(eta, "eta")
     smin, smax = check_sigma_range(sigma_min, sigma_max)
     check_broadcastable(lam=lam, tau=tau, q=q)
@@ -164,8 +171,8 @@ def two_layer_decay_curve(tau, *, eta=1.0, q, sigma_min=SIGMA_MIN, sigma_max=SIG
     ------
     ValueError for negative or non-finite tau or q, eta <= 0 or a bad sigma range; TypeError for non-numeric input.
     """
-    tau = as_float(tau, "tau", min_value=0.0)
-    q = as_float(q, "q", min_value=0.0)
+    tau = check_nonnegative(tau, "tau")
+    q = check_nonnegative(q, "q")
     eta = check_positive_scalar(eta, "eta")
     smin, smax = check_sigma_range(sigma_min, sigma_max)
     check_broadcastable(tau=tau, q=q)
@@ -187,9 +194,9 @@ def deep_linear_rate(lam, sigma, *, eta=1.0, depth):
     L = 2: 4 eta lam (logistic, sigma-independent); L >= 3: grows with K, i.e. the high-noise weights
     (K small) learn more slowly. Shapes broadcast; raises like :func:`deep_linear_weight`.
     """
-    depth = check_int(depth, "depth", min_value=1)
-    lam = as_float(lam, "lam", min_value=0.0, strict=True)
-    sigma = as_float(sigma, "sigma", min_value=0.0, strict=True)
+    depth = check_integer(depth, "depth", min_value=1)
+    lam = check_positive(lam, "lam")
+    sigma = check_positive(sigma, "sigma")
     eta = check_positive_scalar(eta, "eta")
     K = lam / (lam + sigma**2)
     return 2.0 * eta * depth * lam * K ** (1.0 - 2.0 / depth)
@@ -297,11 +304,11 @@ def deep_linear_weight(lam, sigma, tau, *, eta=1.0, q, depth):
     Raises ValueError/TypeError naming the argument (lam <= 0, sigma <= 0, tau < 0, q < 0, non-finite values,
     eta <= 0, non-integer or < 1 depth).
     """
-    depth = check_int(depth, "depth", min_value=1)
-    lam = as_float(lam, "lam", min_value=0.0, strict=True)
-    sigma = as_float(sigma, "sigma", min_value=0.0, strict=True)
-    tau = as_float(tau, "tau", min_value=0.0)
-    q = as_float(q, "q", min_value=0.0)
+    depth = check_integer(depth, "depth", min_value=1)
+    lam = check_positive(lam, "lam")
+    sigma = check_positive(sigma, "sigma")
+    tau = check_nonnegative(tau, "tau")
+    q = check_nonnegative(q, "q")
     eta = check_positive_scalar(eta, "eta")
     check_broadcastable(lam=lam, sigma=sigma, tau=tau, q=q)
     lam, sigma, tau, q = np.broadcast_arrays(lam, sigma, tau, q)
@@ -344,11 +351,11 @@ def deep_linear_generated_variance(
     lam (> 0), tau (>= 0) and q (>= 0) broadcast; returns ndarray of the broadcast shape.
     Raises ValueError/TypeError naming the argument on bad input (as deep_linear_weight, plus sigma range).
     """
-    depth = check_int(depth, "depth", min_value=1)
-    n_panels, order = check_int(n_panels, "n_panels"), check_int(order, "order")
-    lam = as_float(lam, "lam", min_value=0.0, strict=True)
-    tau = as_float(tau, "tau", min_value=0.0)
-    q = as_float(q, "q", min_value=0.0)
+    depth = check_integer(depth, "depth", min_value=1)
+    n_panels, order = check_integer(n_panels, "n_panels"), check_integer(order, "order")
+    lam = check_positive(lam, "lam")
+    tau = check_nonnegative(tau, "tau")
+    q = check_nonnegative(q, "q")
     eta = check_positive_scalar(eta, "eta")
     smin, smax = check_sigma_range(sigma_min, sigma_max)
     if depth == 2:

@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._deep_inputs import check_int
 from .generated import heun_generated_variance
 from .one_layer import one_layer_generated_variance, one_layer_weight
 from .schedule import edm_sigma_schedule
-from .validation import check_choice, check_finite, check_positive_scalar, check_sigma_range, check_times
+from .validation import check_choice, check_finite, check_integer, check_positive_scalar, check_sigma_range, check_times
 from .weighting import preconditioned_generated_variance, preconditioned_weight
 
 __all__ = ["empirical_spectrum", "finite_sample_generated_variance"]
@@ -72,7 +71,7 @@ def finite_sample_generated_variance(
     smin, smax = check_sigma_range(sigma_min, sigma_max)
     eta = check_positive_scalar(eta, "eta")
     if sampler_steps is not None:
-        sampler_steps = check_int(sampler_steps, "sampler_steps", min_value=2)
+        sampler_steps = check_integer(sampler_steps, "sampler_steps", min_value=2)
         rho = check_positive_scalar(rho, "rho")
     with np.errstate(over="ignore"):
         overlap = (B.T @ U_hat) ** 2  # (K, d)

@@ -15,8 +15,15 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import erf
 
-from ._deep_inputs import as_float, check_broadcastable, check_positive_scalar
 from ._expint import e1_difference
+from .validation import (
+    check_broadcastable,
+    check_finite,
+    check_in_range,
+    check_nonnegative,
+    check_positive,
+    check_positive_scalar,
+)
 
 __all__ = [
     "flow_matching_generated_variance",
@@ -28,8 +35,8 @@ __all__ = [
 
 def flow_matching_input_variance(lam, t):
     """g(t) = t^2 lam + (1 - t)^2: variance of x_t along a mode of data variance lam (sets the learning rate)."""
-    lam = as_float(lam, "lam", min_value=0.0)
-    t = as_float(t, "t", min_value=0.0, max_value=1.0)
+    lam = check_nonnegative(lam, "lam")
+    t = check_in_range(t, "t", 0.0, 1.0)
     return t**2 * lam + (1.0 - t) ** 2
 
 
@@ -51,10 +58,10 @@ def flow_matching_weight(lam, t, tau, *, eta=1.0, q=0.0):
     Raises ValueError/TypeError naming the argument for negative/non-finite lam or tau, t outside [0, 1],
     non-finite q, eta <= 0.
     """
-    lam = as_float(lam, "lam", min_value=0.0, strict=True)
-    t = as_float(t, "t", min_value=0.0, max_value=1.0)
-    tau = as_float(tau, "tau", min_value=0.0)
-    q = as_float(q, "q")
+    lam = check_positive(lam, "lam")
+    t = check_in_range(t, "t", 0.0, 1.0)
+    tau = check_nonnegative(tau, "tau")
+    q = check_finite(q, "q")
     eta = check_positive_scalar(eta, "eta")
     check_broadcastable(lam=lam, t=t, tau=tau, q=q)
     g = t**2 * lam + (1.0 - t) ** 2
@@ -84,9 +91,9 @@ def flow_matching_generated_variance(lam, tau, *, eta=1.0, q=0.0):
     lam (> 0), tau (>= 0), q broadcast; eta > 0. Returns ndarray of the broadcast shape.
     Raises ValueError/TypeError naming the argument on bad input.
     """
-    lam = as_float(lam, "lam", min_value=0.0, strict=True)
-    tau = as_float(tau, "tau", min_value=0.0)
-    q = as_float(q, "q")
+    lam = check_positive(lam, "lam")
+    tau = check_nonnegative(tau, "tau")
+    q = check_finite(q, "q")
     eta = check_positive_scalar(eta, "eta")
     check_broadcastable(lam=lam, tau=tau, q=q)
     with np.errstate(over="ignore"):

@@ -15,9 +15,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import erf
 
-from ._deep_inputs import as_float, check_positive_scalar, check_sigma_range
 from .constants import SIGMA_MAX, SIGMA_MIN
 from .one_layer import one_layer_log_generated_variance
+from .validation import check_finite, check_nonnegative, check_positive, check_positive_scalar, check_sigma_range
 
 __all__ = ["eps_prediction_denoiser_weight", "eps_prediction_generated_variance", "eps_prediction_weight"]
 
@@ -28,10 +28,10 @@ def eps_prediction_weight(lam, sigma, tau, *, eta=1.0, q=0.0):
     lam (>= 0), sigma (> 0), tau (>= 0), q (finite, initial epsilon-weight) broadcast; eta > 0.
     Returns the broadcast shape. Raises ValueError/TypeError naming the argument.
     """
-    lam = as_float(lam, "lam", min_value=0.0)
-    sigma = as_float(sigma, "sigma", min_value=0.0, strict=True)
-    tau = as_float(tau, "tau", min_value=0.0)
-    q = as_float(q, "q")
+    lam = check_nonnegative(lam, "lam")
+    sigma = check_positive(sigma, "sigma")
+    tau = check_nonnegative(tau, "tau")
+    q = check_finite(q, "q")
     eta = check_positive_scalar(eta, "eta")
     with np.errstate(over="ignore", under="ignore"):  # σ² or the exponent overflowing give the exact limit 0
         f = sigma / (lam + sigma**2)
@@ -40,7 +40,7 @@ def eps_prediction_weight(lam, sigma, tau, *, eta=1.0, q=0.0):
 
 def eps_prediction_denoiser_weight(lam, sigma, tau, *, eta=1.0, q=0.0):
     """Denoiser weight implied by an epsilon-predictor, w_D = 1 - sigma w_eps (same arguments and shapes)."""
-    sigma = as_float(sigma, "sigma", min_value=0.0, strict=True)
+    sigma = check_positive(sigma, "sigma")
     return 1.0 - sigma * eps_prediction_weight(lam, sigma, tau, eta=eta, q=q)
 
 
@@ -62,9 +62,9 @@ def eps_prediction_generated_variance(lam, tau, *, eta=1.0, q=0.0, sigma_min=SIG
     sigma_max^2); tau -> inf gives the usual sigma_max^2 (lam + sigma_min^2)/(lam + sigma_max^2).
     lam (>= 0), tau (>= 0), q broadcast; returns the broadcast shape. Raises ValueError/TypeError on bad input.
     """
-    lam = as_float(lam, "lam", min_value=0.0)
-    tau = as_float(tau, "tau", min_value=0.0)
-    q = as_float(q, "q")
+    lam = check_nonnegative(lam, "lam")
+    tau = check_nonnegative(tau, "tau")
+    q = check_finite(q, "q")
     eta = check_positive_scalar(eta, "eta")
     smin, smax = check_sigma_range(sigma_min, sigma_max)
     with np.errstate(over="ignore"):

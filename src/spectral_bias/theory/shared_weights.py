@@ -29,10 +29,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._deep_inputs import as_float, check_int, check_positive_scalar, check_sigma_range
 from .generated import heun_generated_variance, log_generated_variance_quadrature
 from .schedule import edm_sigma_schedule
-from .validation import check_broadcastable, check_real_scalar
+from .validation import (
+    check_broadcastable,
+    check_integer,
+    check_nonnegative,
+    check_positive,
+    check_positive_scalar,
+    check_real_scalar,
+    check_sigma_range,
+)
 from .weighting import P_MEAN, P_STD, SIGMA_DATA, edm_preconditioning
 
 __all__ = ["noise_features", "shared_generated_variance", "shared_weight", "shared_weight_dynamics"]
@@ -50,10 +57,10 @@ def _noise_density(p_mean, p_std):
 def _n_nodes(n_nodes, n_features):
     """Number of Gauss–Hermite nodes (8..300) and of features (1..n_nodes: the quadrature Gram matrix of more
     features than nodes is singular)."""
-    n = check_int(n_nodes, "n_nodes", min_value=8)
+    n = check_integer(n_nodes, "n_nodes", min_value=8)
     if n > _MAX_NODES:
         raise ValueError(f"n_nodes must be <= {_MAX_NODES} (the Gauss-Hermite rule overflows beyond), got {n}")
-    m = check_int(n_features, "n_features", min_value=1)
+    m = check_integer(n_features, "n_features", min_value=1)
     if m > n:
         raise ValueError(
             f"n_features must be <= n_nodes={n} (more features than quadrature nodes make the "
@@ -66,8 +73,8 @@ def noise_features(sigma, n_features, *, p_mean=P_MEAN, p_std=P_STD):
     """Features φ_m(σ) = He_m((ln σ − p_mean)/p_std), m = 0..n_features−1 (eq. S of chapter 12): shape
     ``sigma.shape + (n_features,)``. φ_0 = 1, so ``n_features=1`` is one matrix shared by every noise level.
     Raises ValueError/TypeError naming the argument."""
-    sigma = as_float(sigma, "sigma", min_value=0.0, strict=True)
-    m = check_int(n_features, "n_features", min_value=1)
+    sigma = check_positive(sigma, "sigma")
+    m = check_integer(n_features, "n_features", min_value=1)
     p_mean, p_std = _noise_density(p_mean, p_std)
     with np.errstate(over="ignore"):
         z = (np.log(sigma) - p_mean) / p_std
@@ -82,7 +89,7 @@ def shared_weight_dynamics(lam, *, n_features=1, p_mean=P_MEAN, p_std=P_STD, sig
     ``lam.shape + (M,)``, M = ``n_features``; the per-mode coefficients obey dv/dτ = −η (A v − b) and converge to
     A⁻¹ b. Expectations over ln σ ~ N(p_mean, p_std²) by ``n_nodes``-point Gauss–Hermite quadrature.
     Raises ValueError/TypeError naming the argument."""
-    lam = as_float(lam, "lam", min_value=0.0)
+    lam = check_nonnegative(lam, "lam")
     sd = check_positive_scalar(sigma_data, "sigma_data")
     p_mean, p_std = _noise_density(p_mean, p_std)
     n, _ = _n_nodes(n_nodes, n_features)
@@ -139,9 +146,9 @@ def shared_weight(
     ``lam`` (>= 0), ``sigma`` (> 0) and ``tau`` (>= 0) broadcast; ``eta`` > 0. At τ = 0 it is c_skip(σ).
     The signature fits :func:`heun_generated_variance` and :func:`log_generated_variance_quadrature`.
     Raises ValueError/TypeError naming the argument."""
-    lam = as_float(lam, "lam", min_value=0.0)
-    sigma = as_float(sigma, "sigma", min_value=0.0, strict=True)
-    tau = as_float(tau, "tau", min_value=0.0)
+    lam = check_nonnegative(lam, "lam")
+    sigma = check_positive(sigma, "sigma")
+    tau = check_nonnegative(tau, "tau")
     eta = check_positive_scalar(eta, "eta")
     try:
         out_shape = np.broadcast_shapes(lam.shape, sigma.shape, tau.shape)
@@ -182,11 +189,11 @@ def shared_generated_variance(
     ``tau`` (>= 0) broadcast. Raises ValueError/TypeError naming the argument."""
     smin, smax = check_sigma_range(sigma_min, sigma_max)
     # validate here, before the sampler, so that a bad argument is named before any quadrature runs
-    lam = as_float(lam, "lam", min_value=0.0)
-    tau = as_float(tau, "tau", min_value=0.0)
+    lam = check_nonnegative(lam, "lam")
+    tau = check_nonnegative(tau, "tau")
     check_broadcastable(lam=lam, tau=tau)
     eta = check_positive_scalar(eta, "eta")
-    check_int(n_features, "n_features", min_value=1)
+    check_integer(n_features, "n_features", min_value=1)
     _noise_density(p_mean, p_std)
     check_positive_scalar(sigma_data, "sigma_data")
     kw = dict(eta=eta, n_features=n_features, p_mean=p_mean, p_std=p_std, sigma_data=sigma_data)
@@ -196,7 +203,7 @@ def shared_generated_variance(
                 shared_weight, lam, tau, sigma_min=smin, sigma_max=smax, n_panels=64, n_per_panel=16, **kw
             )
         )
-    steps = check_int(sampler_steps, "sampler_steps", min_value=2)
+    steps = check_integer(sampler_steps, "sampler_steps", min_value=2)
     rho = check_positive_scalar(rho, "rho")
     sig = edm_sigma_schedule(steps, smin, smax, rho, append_zero=True)
     return heun_generated_variance(shared_weight, lam, tau, sig, **kw)

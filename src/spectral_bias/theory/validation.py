@@ -1,7 +1,8 @@
 """Shared argument checks for the whole package (numpy only).
 
 Every check raises ``ValueError`` (or ``TypeError`` for non-numeric input) with a message that names the
-argument and says what was expected, so a reader sees at once which input was wrong.
+argument and says what was expected, so a reader sees at once which input was wrong. One idiom for every theory
+and numerics module: ``check_*(x, name, ...)`` returns the checked value (a float64 array, a float or an int).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ __all__ = [
     "check_choice",
     "check_covariance",
     "check_finite",
+    "check_in_range",
     "check_integer",
     "check_mean",
     "check_nonnegative",
@@ -89,6 +91,18 @@ def check_positive_scalar(x, name: str) -> float:
     if arr.ndim != 0:
         raise ValueError(f"{name} must be a scalar, got an array of shape {arr.shape}")
     return float(arr)
+
+
+def check_in_range(x, name: str, low: float, high: float) -> np.ndarray:
+    """Return ``x`` as float64; raise ValueError unless every entry is finite and in the closed interval
+    [``low``, ``high``] (e.g. the flow-matching time t in [0, 1])."""
+    arr = check_finite(x, name)
+    if np.any(arr < low) or np.any(arr > high):
+        worst = arr.min() if np.any(arr < low) else arr.max()
+        raise ValueError(
+            f"{name} must be in [{low:g}, {high:g}], got {'minimum' if worst < low else 'maximum'} {worst:g}"
+        )
+    return arr
 
 
 def check_sigma_range(sigma_min, sigma_max) -> tuple[float, float]:

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._deep_inputs import as_float, check_positive_scalar, check_sigma_range
 from .constants import SIGMA_DATA, SIGMA_MAX, SIGMA_MIN
 from .generated import log_generated_variance_quadrature
+from .validation import check_finite, check_nonnegative, check_positive, check_positive_scalar, check_sigma_range
 
 __all__ = [
     "edm_effective_learning_rate",
@@ -36,7 +36,7 @@ P_MEAN, P_STD = -1.2, 1.2  # log-normal noise sampling of EDM training
 def edm_preconditioning(sigma, *, sigma_data=SIGMA_DATA):
     """(c_skip, c_out, c_in) of Karras et al. (2022): sigma_d^2/(s^2 + sigma_d^2), s sigma_d/sqrt(s^2 + sigma_d^2),
     1/sqrt(s^2 + sigma_d^2). sigma > 0 array, sigma_data > 0 scalar. Raises ValueError on bad input."""
-    sigma = as_float(sigma, "sigma", min_value=0.0, strict=True)
+    sigma = check_positive(sigma, "sigma")
     sd = check_positive_scalar(sigma_data, "sigma_data")
     r = np.sqrt(sigma**2 + sd**2)
     return sd**2 / r**2, sigma * sd / r, 1.0 / r
@@ -44,15 +44,15 @@ def edm_preconditioning(sigma, *, sigma_data=SIGMA_DATA):
 
 def edm_loss_weight(sigma, *, sigma_data=SIGMA_DATA):
     """lambda(sigma) = (sigma^2 + sigma_d^2)/(sigma sigma_d)^2 (EDM loss weight)."""
-    sigma = as_float(sigma, "sigma", min_value=0.0, strict=True)
+    sigma = check_positive(sigma, "sigma")
     sd = check_positive_scalar(sigma_data, "sigma_data")
     return (sigma**2 + sd**2) / (sigma * sd) ** 2
 
 
 def edm_noise_density(sigma, *, p_mean=P_MEAN, p_std=P_STD):
     """Density of ln sigma ~ N(p_mean, p_std^2), evaluated at ln sigma (per unit ln sigma)."""
-    sigma = as_float(sigma, "sigma", min_value=0.0, strict=True)
-    p_mean = float(as_float(p_mean, "p_mean"))
+    sigma = check_positive(sigma, "sigma")
+    p_mean = float(check_finite(p_mean, "p_mean"))
     p_std = check_positive_scalar(p_std, "p_std")
     z = (np.log(sigma) - p_mean) / p_std
     return np.exp(-0.5 * z**2) / (p_std * np.sqrt(2.0 * np.pi))
@@ -73,9 +73,9 @@ def preconditioned_weight(lam, sigma, tau, *, eta=1.0, p_mean=P_MEAN, p_std=P_ST
 
     lam (>= 0), sigma (> 0), tau (>= 0) broadcast. Raises ValueError/TypeError naming the argument.
     """
-    lam = as_float(lam, "lam", min_value=0.0)
-    sigma = as_float(sigma, "sigma", min_value=0.0, strict=True)
-    tau = as_float(tau, "tau", min_value=0.0)
+    lam = check_nonnegative(lam, "lam")
+    sigma = check_positive(sigma, "sigma")
+    tau = check_nonnegative(tau, "tau")
     c_skip, _, _ = edm_preconditioning(sigma, sigma_data=sigma_data)
     rate = edm_effective_learning_rate(sigma, eta=eta, p_mean=p_mean, p_std=p_std, sigma_data=sigma_data)
     K = lam / (lam + sigma**2)
