@@ -35,7 +35,7 @@ venv: $(STAMP)
 data: venv
 	$(PY) -m spectral_bias.data fetch
 
-# --- reader infrastructure (issue 6) -----------------------------------------------------------------------------
+# --- reader infrastructure: offline assets, browser, notebook twins, student edition -----------------------------
 STUDENT := _build_student
 TIMES := .make-test-times.txt
 # MathJax, require.js and the widget manager from npm (pinned, sha256) into _vendor/: the site needs no CDN.

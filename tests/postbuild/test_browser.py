@@ -1,4 +1,4 @@
-"""The built book works in a real browser with no network beyond 127.0.0.1 (issue 6).
+"""The built book works in a real browser with no network beyond 127.0.0.1.
 
 Headless Chromium from Debian's packages (`apt-get install chromium`, done by `make browser`), driven by Playwright,
 loads every page of _toc.yml from a local http.server and checks: no console errors, no request leaving
