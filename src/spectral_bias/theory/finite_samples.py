@@ -13,7 +13,7 @@ spectrum does), the generated variance of direction k is
 a mixture of the learning curves of the empirical modes that overlap u_k. Population modes whose λ_k is below the
 sampling spread of Ŝ (for Gaussian data, λ̂ scatters like Marchenko–Pastur; for n < d, d − n directions have λ̂ = 0
 and are never learned) borrow the curves of their neighbours. The check against explicit gradient descent on the
-samples and a matrix Heun sampler is in tests/test_finite_samples.py.
+samples and a matrix Heun sampler is in tests/test_theory_finite_samples.py.
 """
 
 from __future__ import annotations

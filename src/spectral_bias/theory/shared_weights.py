@@ -22,7 +22,7 @@ so v(τ) = (I − e^{−ηAτ}) A^{−1} b. For M = 1 the mode's rate is η A = 
 it tends to a constant for λ → 0, unlike the per-σ model's 2η_eff(σ)(λ + σ²), and the fixed point w(σ, ∞) is the
 best compromise over σ, not the optimal denoiser λ/(λ + σ²). The expectations are computed by Gauss–Hermite
 quadrature in ln σ. The check against explicit gradient descent on samples is
-:func:`spectral_bias.numerics.train_preconditioned_linear` (tests/test_shared_weights.py).
+:func:`spectral_bias.numerics.train_preconditioned_linear` (tests/test_theory_shared_weights.py).
 """
 
 from __future__ import annotations

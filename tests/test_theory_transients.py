@@ -1,4 +1,4 @@
-"""Chapters 4-5 additions: contraction transient, decreasing-branch exponent, exact (brentq) emergence times.
+"""theory.transients (chapters 4-5): contraction transient, decreasing-branch exponent, exact (brentq) emergence times.
 
 Each closed form is checked against an independent method: quadrature of the PF-ODE rate, a grid-based first-passage
 search, and power-law fits of root-found emergence times.

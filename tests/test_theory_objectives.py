@@ -59,7 +59,7 @@ def test_eps_generated_variance_matches_sampler():
     den = lambda s: (U * eps_prediction_denoiser_weight(lam, s, tau, q=q)) @ U.T
     out = heun_sampler_linear(den, x_init=SMAX * np.eye(3), n_steps=1600)
     gen = np.diag(U.T @ out.T @ out @ U)
-    # Heun at 1600 EDM steps: O(h^2) error ~1e-4 relative (measured scaling in test_conv_linear)
+    # Heun at 1600 EDM steps: O(h^2) error ~1e-4 relative (measured scaling in test_theory_convolution)
     np.testing.assert_allclose(gen, eps_prediction_generated_variance(lam, tau, q=q), rtol=3e-4)
 
 
