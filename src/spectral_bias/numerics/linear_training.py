@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..theory.constants import SIGMA_DATA
 from ..theory.validation import check_choice, check_finite, check_positive_scalar
 from ..theory.weighting import edm_loss_weight, edm_preconditioning
 from .gradient_descent import _single_blas_thread
@@ -39,7 +40,7 @@ class LinearTraining(NamedTuple):
     loss: np.ndarray
 
 
-def weights_at_nodes(V, sigmas, features, *, sigma_data=0.5):
+def weights_at_nodes(V, sigmas, features, *, sigma_data=SIGMA_DATA):
     """W_j = c_skip(σ_j) I + c_out c_in Σ_m features[j, m] V[..., m, :, :] for every node: V (..., M, d, d),
     sigmas (J,), features (J, M) → (..., J, d, d)."""
     V = np.asarray(V, dtype=float)
@@ -60,7 +61,7 @@ def train_preconditioned_linear(
     lr,
     n_steps,
     record_steps=None,
-    sigma_data=0.5,
+    sigma_data=SIGMA_DATA,
     betas=(0.9, 0.999),
     eps=1e-8,
     v0=None,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .constants import SIGMA_MAX, SIGMA_MIN
 from .generated import heun_generated_variance
 from .one_layer import one_layer_generated_variance, one_layer_weight
 from .schedule import edm_sigma_schedule
@@ -50,7 +51,17 @@ def empirical_spectrum(x):
 
 
 def finite_sample_generated_variance(
-    x, tau, basis, *, model="one-layer", q=0.1, eta=1.0, sampler_steps=None, rho=7.0, sigma_min=0.002, sigma_max=80.0
+    x,
+    tau,
+    basis,
+    *,
+    model="one-layer",
+    q=0.1,
+    eta=1.0,
+    sampler_steps=None,
+    rho=7.0,
+    sigma_min=SIGMA_MIN,
+    sigma_max=SIGMA_MAX,
 ):
     """Generated variance along the columns of ``basis`` (d, K) of a bias-free linear denoiser trained on the samples
     ``x`` (n, d) for times ``tau`` (T,) (eq. F, chapter 12). Returns (K, T).

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .constants import SIGMA_DATA, SIGMA_MAX, SIGMA_MIN
 from .generated import heun_generated_variance, log_generated_variance_quadrature
 from .schedule import edm_sigma_schedule
 from .validation import (
@@ -40,7 +41,7 @@ from .validation import (
     check_real_scalar,
     check_sigma_range,
 )
-from .weighting import P_MEAN, P_STD, SIGMA_DATA, edm_preconditioning
+from .weighting import P_MEAN, P_STD, edm_preconditioning
 
 __all__ = ["noise_features", "shared_generated_variance", "shared_weight", "shared_weight_dynamics"]
 
@@ -180,8 +181,8 @@ def shared_generated_variance(
     p_mean=P_MEAN,
     p_std=P_STD,
     sigma_data=SIGMA_DATA,
-    sigma_min=0.002,
-    sigma_max=80.0,
+    sigma_min=SIGMA_MIN,
+    sigma_max=SIGMA_MAX,
 ):
     """Generated variance of :func:`shared_weight` (chapter 12). ``sampler_steps=None``: the continuous PF-ODE from
     σ_max to σ_min (Lemma 4.1, quadrature in ln σ); an integer N: the networks' sampler, N Heun steps on the EDM
