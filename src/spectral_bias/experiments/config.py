@@ -11,6 +11,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..theory.constants import SIGMA_DATA, SIGMA_MAX, SIGMA_MIN
+
 __all__ = [
     "DataConfig",
     "EvalConfig",
@@ -55,7 +57,7 @@ class ModelConfig:
     channel_mult: list = field(default_factory=lambda: [1, 2, 2])
     num_blocks: int = 1
     attn_resolutions: list = field(default_factory=list)
-    sigma_data: float = 0.5
+    sigma_data: float = SIGMA_DATA
 
 
 @dataclass
@@ -79,15 +81,14 @@ class EvalConfig:
     """Snapshots (log-spaced in the step count, step 0 included), the fixed noise bank and the Heun sampler.
     patch_size > 0 also measures the spectrum of image patches (conv models); extra_patch_sizes measures more
     patch sizes (results keys ``patch{P}_gen_var``, ...) for exponent-vs-patch-size analyses. save_weights also
-    writes the
-    model's weights (a plain tensor state dict, ``weights/step_NNNNNNN.pt``) at the shown snapshots, for
+    writes the model's weights (a plain tensor state dict, ``weights/step_NNNNNNN.pt``) at the shown snapshots, for
     post-hoc analyses of the denoiser itself (local-filter fits, the denoiser grid of chapter 10)."""
 
     n_snapshots: int = 20
     n_samples: int = 1000
     sampler_steps: int = 20
-    sigma_min: float = 0.002
-    sigma_max: float = 80.0
+    sigma_min: float = SIGMA_MIN
+    sigma_max: float = SIGMA_MAX
     rho: float = 7.0
     batch_size: int = 1024
     n_show: int = 8
