@@ -318,3 +318,18 @@ def test_the_loop_stops_training_where_it_has_to_act(step, stop_after, every, ex
     c = cfg(checkpoint_every=every)
     assert list(train_mod.snapshot_steps(30, 6)) == [0, 1, 2, 5, 13, 30]
     assert train_mod._next_stop(step, c, train_mod.snapshot_steps(30, 6), stop_after) == expected
+
+
+def test_progress_accumulates_this_process_timings():
+    c = cfg()
+    pr = train_mod._Progress(c, 6, 30, 0, enabled=False)
+    est = train_mod._sampling_cost(c)
+    pr.measured(0.2)  # the first snapshot, before any step: the estimate is kept
+    assert pr.cost == est and (pr.n_meas, pr.t_meas) == (1, 0.2)
+    pr.trained(4, 0.04)  # fewer than 5 steps timed: still kept
+    pr.measured(0.3)
+    assert pr.cost == est
+    pr.trained(6, 0.06)  # 10 steps in 0.1 s; 3 snapshots in 0.9 s → 0.3 s / 0.01 s = 30 steps per snapshot
+    pr.measured(0.4)
+    assert pr.cost == pytest.approx(30.0) and pr.snaps_left == 3
+    pr.close()

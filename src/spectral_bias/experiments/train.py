@@ -91,6 +91,12 @@ class RunInterrupted(KeyboardInterrupt):
         super().__init__(message)
         self.signum, self.step = signum, step
 
+    @classmethod
+    def after(cls, signum: int, step: int, out: Path) -> RunInterrupted:
+        """The exception for signal ``signum`` caught at ``step``, the checkpoint written in ``out``."""
+        name = signal.Signals(signum).name
+        return cls(f"{name} received: checkpoint written at step {step} in {out}; continue with --resume", signum, step)
+
 
 class TrainingDiverged(FloatingPointError):
     """The training loss became NaN or infinite (the message names the step)."""
@@ -334,10 +340,12 @@ def _sampling_cost(cfg: ExperimentConfig) -> float:
 class _Progress:
     """A progress bar in training-step equivalents: total = training steps + snapshots × (sampling cost of a
     snapshot in steps), so that its rate and ETA count the sampling too. The cost per snapshot starts as
-    _sampling_cost(cfg) and is re-estimated from the measured times (seconds per snapshot / seconds per step)."""
+    _sampling_cost(cfg) and is re-estimated from the measured times (seconds per snapshot / seconds per step) of
+    this process, which :meth:`trained` and :meth:`measured` accumulate."""
 
     def __init__(self, cfg, n_snaps_left: int, steps_left: int, done: float, enabled: bool):
         self.cost = _sampling_cost(cfg)
+        self.n_train, self.t_train, self.n_meas, self.t_meas = 0, 0.0, 0, 0.0
         self.snaps_left, self.steps_left, self.done = n_snaps_left, steps_left, float(done)
         self.bar = tqdm(
             total=self.total(),
@@ -368,6 +376,17 @@ class _Progress:
             self.cost = (t_meas / n_meas) / (t_train / n_train)
         self.bar.total = self.total()
         self.bar.refresh()
+
+    def trained(self, n: int, seconds: float):
+        """``n`` training steps (each already shown by :meth:`step`) took ``seconds``."""
+        self.n_train += n
+        self.t_train += seconds
+
+    def measured(self, seconds: float):
+        """One snapshot was measured in ``seconds``: shown, and the cost per snapshot re-estimated."""
+        self.n_meas += 1
+        self.t_meas += seconds
+        self.snapshot(self.t_meas, self.n_meas, self.t_train, self.n_train)
 
     def close(self):
         self.bar.close()
@@ -624,14 +643,8 @@ def write_checkpoint(path: Path, state: RunState, cfg: ExperimentConfig) -> None
     )
 
 
-def write_results(
-    out: Path, cfg: ExperimentConfig, setup: RunSetup, state: RunState, *, prov: dict, t_setup: float
-) -> dict:
-    """The write step: ``results.npz`` (steps, times = steps·lr, the data eigenvalues and mean, the measurement
-    trajectories gen_var (T, d), mean_err, chi, frob2 (T,), losses, the shown steps and samples, and per patch size
-    its eigenvalues, gen_var and chi) and ``results.json`` (config, provenance ``prov``, threads, timings with
-    rates and peak memory, sample and image shape, n_train), each written atomically (a failure leaves no partial
-    or temporary file). Returns the arrays with the json dict under 'info' (as :func:`load_results` reads them)."""
+def _result_arrays(cfg: ExperimentConfig, setup: RunSetup, state: RunState) -> dict:
+    """The arrays of ``results.npz`` (see :func:`write_results`)."""
     meas, spec = state.measurements, setup.spectrum
     res = dict(
         steps=np.array(meas["steps"]),
@@ -648,18 +661,17 @@ def write_results(
     )
     for size, sp in setup.patch_spectra.items():
         key = _patch_key(size, cfg)
-        res.update(
-            {
-                f"{key}_eigenvalues": sp.eigenvalues,
-                f"{key}_gen_var": np.array(meas[f"{key}_gen_var"]),
-                f"{key}_chi": np.array(meas[f"{key}_chi"]),
-            }
-        )
-    with atomic_write(out / "results.npz") as f:
-        np.savez_compressed(f, **res)
+        res[f"{key}_eigenvalues"] = sp.eigenvalues
+        res[f"{key}_gen_var"] = np.array(meas[f"{key}_gen_var"])
+        res[f"{key}_chi"] = np.array(meas[f"{key}_chi"])
+    return res
+
+
+def _run_info(cfg: ExperimentConfig, setup: RunSetup, state: RunState, prov: dict, t_setup: float) -> dict:
+    """The content of ``results.json`` (see :func:`write_results`); peak memory is read now."""
     t_train, t_meas, steps = state.t_train, state.t_meas, cfg.train.steps
-    n_sampled = len(meas["steps"]) * cfg.eval.n_samples
-    info = dict(
+    n_sampled = len(state.measurements["steps"]) * cfg.eval.n_samples
+    return dict(
         config=cfg.to_dict(),
         **prov,
         threads=cfg.threads,
@@ -677,6 +689,20 @@ def write_results(
         image_shape=list(setup.image_shape),
         n_train=len(setup.data),
     )
+
+
+def write_results(
+    out: Path, cfg: ExperimentConfig, setup: RunSetup, state: RunState, *, prov: dict, t_setup: float
+) -> dict:
+    """The write step: ``results.npz`` (steps, times = steps·lr, the data eigenvalues and mean, the measurement
+    trajectories gen_var (T, d), mean_err, chi, frob2 (T,), losses, the shown steps and samples, and per patch size
+    its eigenvalues, gen_var and chi) and ``results.json`` (config, provenance ``prov``, threads, timings with
+    rates and peak memory, sample and image shape, n_train), each written atomically (a failure leaves no partial
+    or temporary file). Returns the arrays with the json dict under 'info' (as :func:`load_results` reads them)."""
+    res = _result_arrays(cfg, setup, state)
+    with atomic_write(out / "results.npz") as f:
+        np.savez_compressed(f, **res)
+    info = _run_info(cfg, setup, state, prov, t_setup)
     with atomic_write(out / "results.json", "w") as f:
         f.write(json.dumps(info, indent=1))
     res["info"] = info
@@ -771,7 +797,6 @@ def run_experiment(
     state = restore_state(cfg, setup, ck, source=out / CKPT_NAME)
     t_setup = time.perf_counter() - t0
     ckpt = _Checkpoints(out / CKPT_NAME, cfg, checkpoint_seconds)
-    seg = dict(n_train=0, t_train=0.0, n_meas=0, t_meas=0.0)  # this process's timings (progress ETA)
     n_snaps_left = sum(1 for s in setup.snaps if not state.measured(s))
     bar = _Progress(cfg, n_snaps_left, cfg.train.steps - state.step, state.step, progress)
     try:
@@ -780,25 +805,16 @@ def run_experiment(
             while True:
                 if caught["signum"] is not None:
                     ckpt.save(state)
-                    name = signal.Signals(caught["signum"]).name
-                    raise RunInterrupted(
-                        f"{name} received: checkpoint written at step {state.step} in {out}; continue with --resume",
-                        caught["signum"],
-                        state.step,
-                    )
+                    raise RunInterrupted.after(caught["signum"], state.step, out)
                 if stop_after is not None and stop_after <= state.step < cfg.train.steps:
                     ckpt.save(state)
                     return None
                 if state.step in setup.snaps and not state.measured(state.step):
-                    seg["t_meas"] += record_snapshot(state, setup, cfg, out)
-                    seg["n_meas"] += 1
-                    bar.snapshot(seg["t_meas"], seg["n_meas"], seg["t_train"], seg["n_train"])
+                    bar.measured(record_snapshot(state, setup, cfg, out))
                 if state.step >= cfg.train.steps:
                     break
                 until = _next_stop(state.step, cfg, setup.snaps, stop_after)
-                n, dt = train_steps(state, setup, cfg, until, stop=stop, bar=bar)
-                seg["n_train"] += n
-                seg["t_train"] += dt
+                bar.trained(*train_steps(state, setup, cfg, until, stop=stop, bar=bar))
                 if ckpt.due(state.step):
                     ckpt.save(state)
             ckpt.save(state)  # the finished state: a resume of a finished run rewrites the same results
