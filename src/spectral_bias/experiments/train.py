@@ -1,6 +1,12 @@
 """Training loop: Adam on the EDM loss, log-spaced snapshots, a fixed noise bank sampled with Heun at every
 snapshot, streaming spectral measurement, periodic atomic checkpoints (also on SIGTERM/SIGINT) and exact resume
-that refuses a changed config. Results are written atomically. Used by chapters 9 and 10 and the command line."""
+that refuses a changed config. Results are written atomically. Used by chapters 9 and 10 and the command line.
+
+:func:`run_experiment` is a short loop over named steps, each a function of its own: restore
+(:func:`open_run_folder`, :func:`restore_state`) on what :func:`prepare_setup` computes once, train
+(:func:`train_steps`), measure (:func:`measure_snapshot`, recorded by :func:`record_snapshot`), checkpoint
+(:func:`write_checkpoint`) and write (:func:`write_results`). The training state they pass on is a
+:class:`RunState`; what never changes during a run is a :class:`RunSetup`."""
 
 from __future__ import annotations
 
