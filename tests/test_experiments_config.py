@@ -116,3 +116,23 @@ def test_cnn_needs_resolution_and_gaussian_needs_mlp():
     d = {"data": {"name": "patches", "resolution": 10}, "model": {"kind": "cnn", "channel_mult": [1, 2, 2]}}
     with pytest.raises(ValueError, match="divisible"):
         config_from_dict(d)
+
+
+def test_noise_range_and_data_scale_defaults_are_the_protocol_constants():
+    import inspect
+
+    from spectral_bias import theory
+    from spectral_bias.experiments import EvalConfig, ModelConfig, linear_theory_analysis
+
+    assert (EvalConfig().sigma_min, EvalConfig().sigma_max) == (theory.SIGMA_MIN, theory.SIGMA_MAX) == (0.002, 80.0)
+    assert ModelConfig().sigma_data == theory.SIGMA_DATA == 0.5
+    params = inspect.signature(linear_theory_analysis).parameters
+    assert params["sigma_min"].default == theory.SIGMA_MIN and params["sigma_max"].default == theory.SIGMA_MAX
+    assert params["sigma_data"].default == theory.SIGMA_DATA
+    # a config without the fields resolves to them
+    resolved = config_from_dict(TINY).to_dict()
+    assert (resolved["eval"]["sigma_min"], resolved["eval"]["sigma_max"], resolved["model"]["sigma_data"]) == (
+        0.002,
+        80.0,
+        0.5,
+    )

@@ -86,3 +86,38 @@ def test_bad_sweep_arguments():
         timeout=120,
     )
     assert r.returncode == 2 and r.stderr.startswith("error: unknown preset") and "Traceback" not in r.stderr
+
+
+def _popen(code):
+    return subprocess.Popen([sys.executable, "-c", code])
+
+
+def test_a_run_is_waited_for_then_stopped_then_killed(tmp_path, monkeypatch):
+    import time
+
+    from spectral_bias.experiments import sweep
+
+    assert sweep._wait_until(_popen("pass"), time.monotonic() + 60, tmp_path) == "done"
+    state = sweep._wait_until(_popen("raise SystemExit(3)"), time.monotonic() + 60, tmp_path)
+    assert state == f"failed (exit 3, see {tmp_path / 'sweep.log'})"
+    # past the deadline: SIGTERM, which a run answers by checkpointing and exiting
+    p = _popen("import time; time.sleep(60)")
+    assert sweep._wait_until(p, time.monotonic(), tmp_path) == "stopped at the budget (no checkpoint yet)"
+    assert p.returncode == -15
+    # a run that ignores SIGTERM is killed GRACE_S later
+    monkeypatch.setattr(sweep, "GRACE_S", 0.5)
+    (tmp_path / "checkpoint.pt").write_bytes(b"")
+    p = _popen("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)")
+    time.sleep(0.5)  # let it install its handler
+    assert sweep._wait_until(p, time.monotonic(), tmp_path) == "stopped at the budget (resumable)"
+    assert p.returncode == -9
+
+
+def test_run_command_resumes_and_sets_bf16(tmp_path):
+    from spectral_bias.experiments import sweep
+
+    cmd = sweep._run_command("cpu-gaussian-mlp", tmp_path, "cpu", resume=False, bf16=False)
+    run = ["-m", "spectral_bias.experiments", "run", "cpu-gaussian-mlp"]
+    assert cmd[1:] == run + ["--out", str(tmp_path), "--device", "cpu", "--no-progress"]
+    cmd = sweep._run_command("c.json", tmp_path, "cuda", resume=True, bf16=True)
+    assert cmd[0] == sys.executable and cmd[-4:] == ["--no-progress", "--resume", "--set", "train.bf16=true"]

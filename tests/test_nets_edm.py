@@ -112,3 +112,29 @@ def test_bad_inputs():
         EDMPrecond(_Zero())(torch.zeros(2, 3), torch.tensor([1.0, 0.0]))
     with pytest.raises(ValueError, match="shape"):
         EDMPrecond(_Zero())(torch.zeros(2, 3), torch.ones(3))
+
+
+def test_defaults_are_the_protocol_constants():
+    # every sigma_min / sigma_max / sigma_data default in nets is theory's constant (EDM: 0.002, 80, 0.5)
+    import inspect
+
+    from spectral_bias import nets, theory
+
+    expected = {"sigma_min": theory.SIGMA_MIN, "sigma_max": theory.SIGMA_MAX, "sigma_data": theory.SIGMA_DATA}
+    seen = {k: 0 for k in expected}
+    for name in nets.__all__:
+        obj = getattr(nets, name)
+        fn = obj.__init__ if inspect.isclass(obj) else obj
+        if not callable(fn):
+            continue
+        params = inspect.signature(fn).parameters
+        for p, value in expected.items():
+            if p in params and params[p].default is not inspect.Parameter.empty:
+                assert params[p].default == value, f"nets.{name}({p}=...)"
+                seen[p] += 1
+    assert min(seen.values()) > 0, seen
+    # and a default call equals the call with the paper's values written out
+    s = torch.tensor([0.01, 0.5, 7.0], dtype=torch.float64)
+    assert torch.equal(c_skip(s), c_skip(s, 0.5)) and torch.equal(loss_weight(s), loss_weight(s, 0.5))
+    assert torch.equal(nets.edm_sigma_steps(6), nets.edm_sigma_steps(6, 0.002, 80.0))
+    assert float(nets.edm_sigma_steps(6)[0]) == pytest.approx(80.0, rel=1e-14)

@@ -121,24 +121,34 @@ def _check_finished(run_dir: Path) -> None:
         )
 
 
-def _main(args) -> int:
+def _list(args) -> int:
     from .config import list_presets, load_config
 
-    if args.cmd == "list":
-        for name in list_presets():
-            print(f"{name:28s} {load_config(name).description}")
-        return 0
-    if args.cmd == "show":
-        print(json.dumps(load_config(args.config, sets=args.sets).to_dict(), indent=1))
-        return 0
-    if args.cmd == "analyze":
-        from .analysis import analyze_run
+    for name in list_presets():
+        print(f"{name:28s} {load_config(name).description}")
+    return 0
 
-        _check_finished(Path(args.run_dir))
-        print(format_summary(analyze_run(args.run_dir)["summary"]))
-        return 0
-    # run
+
+def _show(args) -> int:
+    from .config import load_config
+
+    print(json.dumps(load_config(args.config, sets=args.sets).to_dict(), indent=1))
+    return 0
+
+
+def _analyze(args) -> int:
     from .analysis import analyze_run
+
+    _check_finished(Path(args.run_dir))
+    print(format_summary(analyze_run(args.run_dir)["summary"]))
+    return 0
+
+
+def _run(args) -> int:
+    """Train and measure (or resume), then print the analysis; a signal exits with 128 + its number, a diverged
+    run with 1, a stop after --stop-after N steps with 0."""
+    from .analysis import analyze_run
+    from .config import load_config
     from .train import RunInterrupted, TrainingDiverged, run_experiment
 
     cfg = load_config(args.config, sets=args.sets, device=args.device, threads=args.threads)
@@ -167,11 +177,14 @@ def _main(args) -> int:
     return 0
 
 
+_COMMANDS = {"list": _list, "show": _show, "analyze": _analyze, "run": _run}
+
+
 def main(argv=None) -> int:
     """Entry point of ``spectral-bias`` and ``python -m spectral_bias.experiments``; returns the exit status."""
     args = _parser().parse_args(argv)
     try:
-        return _main(args)
+        return _COMMANDS[args.cmd](args)
     except (ValueError, OSError, zipfile.BadZipFile) as err:
         # user mistakes and the environment (missing files, full disk): one line, no traceback
         print(f"error: {_one_line(err)}", file=sys.stderr)

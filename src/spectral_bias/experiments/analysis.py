@@ -80,13 +80,13 @@ def linear_theory_analysis(
     q: float = 0.1,
     n_times: int = 160,
     rel_floor: float = 1e-4,
-    sigma_min: float = 0.002,
-    sigma_max: float = 80.0,
+    sigma_min: float = theory.SIGMA_MIN,
+    sigma_max: float = theory.SIGMA_MAX,
     sampler_steps: int = 20,
     rho: float = 7.0,
     p_mean: float = -1.2,
     p_std: float = 1.2,
-    sigma_data: float = 0.5,
+    sigma_data: float = theory.SIGMA_DATA,
 ) -> dict:
     """The emergence analysis of a linear null model for the same spectrum, fitted exactly like a network run.
 

@@ -11,6 +11,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..theory.constants import SIGMA_DATA, SIGMA_MAX, SIGMA_MIN
+
 __all__ = [
     "DataConfig",
     "EvalConfig",
@@ -55,7 +57,7 @@ class ModelConfig:
     channel_mult: list = field(default_factory=lambda: [1, 2, 2])
     num_blocks: int = 1
     attn_resolutions: list = field(default_factory=list)
-    sigma_data: float = 0.5
+    sigma_data: float = SIGMA_DATA
 
 
 @dataclass
@@ -79,15 +81,14 @@ class EvalConfig:
     """Snapshots (log-spaced in the step count, step 0 included), the fixed noise bank and the Heun sampler.
     patch_size > 0 also measures the spectrum of image patches (conv models); extra_patch_sizes measures more
     patch sizes (results keys ``patch{P}_gen_var``, ...) for exponent-vs-patch-size analyses. save_weights also
-    writes the
-    model's weights (a plain tensor state dict, ``weights/step_NNNNNNN.pt``) at the shown snapshots, for
+    writes the model's weights (a plain tensor state dict, ``weights/step_NNNNNNN.pt``) at the shown snapshots, for
     post-hoc analyses of the denoiser itself (local-filter fits, the denoiser grid of chapter 10)."""
 
     n_snapshots: int = 20
     n_samples: int = 1000
     sampler_steps: int = 20
-    sigma_min: float = 0.002
-    sigma_max: float = 80.0
+    sigma_min: float = SIGMA_MIN
+    sigma_max: float = SIGMA_MAX
     rho: float = 7.0
     batch_size: int = 1024
     n_show: int = 8
@@ -187,11 +188,27 @@ def _positive(path: str, v, allow_zero: bool = False):
 
 
 def _validate(c: ExperimentConfig) -> None:
-    d, m, t, e = c.data, c.model, c.train, c.eval
-    if d.name not in DATASETS:
-        raise ValueError(f"data.name must be one of {DATASETS}, got {d.name!r}")
-    if m.kind not in MODEL_KINDS:
-        raise ValueError(f"model.kind must be one of {MODEL_KINDS}, got {m.kind!r}")
+    """Check a config, section by section in this order (the first problem found is the one reported). Raises
+    ValueError naming the field."""
+    for check in (
+        _check_names,
+        _check_data,
+        _check_model,
+        _check_train,
+        _check_eval,
+        _check_extra_patch_sizes,
+        _check_applicable,
+        _check_patch_size,
+    ):
+        check(c)
+
+
+def _check_names(c: ExperimentConfig) -> None:
+    """data.name, model.kind and device are known; threads > 0."""
+    if c.data.name not in DATASETS:
+        raise ValueError(f"data.name must be one of {DATASETS}, got {c.data.name!r}")
+    if c.model.kind not in MODEL_KINDS:
+        raise ValueError(f"model.kind must be one of {MODEL_KINDS}, got {c.model.kind!r}")
     if not (
         c.device in ("auto", "cpu", "mps")
         or c.device == "cuda"
@@ -199,16 +216,27 @@ def _validate(c: ExperimentConfig) -> None:
     ):
         raise ValueError(f"device must be 'auto', 'cpu', 'cuda[:i]' or 'mps', got {c.device!r}")
     _positive("threads", c.threads)
+
+
+def _check_data(c: ExperimentConfig) -> None:
+    """The data section: sizes, and Gaussian data (vectors of data.dim >= 2) only with an MLP."""
+    d = c.data
     _positive("data.n_train", d.n_train)
     if d.name == "gaussian":
         if d.dim is None or d.dim < 2:
             raise ValueError(f"data.dim must be an integer >= 2 for data.name='gaussian', got {d.dim!r}")
-        if m.kind != "mlp":
+        if c.model.kind != "mlp":
             raise ValueError("model.kind must be 'mlp' for data.name='gaussian' (vectors, not images)")
     if d.channels not in (1, 3):
         raise ValueError(f"data.channels must be 1 or 3, got {d.channels!r}")
     if d.resolution is not None:
         _positive("data.resolution", d.resolution)
+
+
+def _check_model(c: ExperimentConfig) -> None:
+    """The model section: positive sizes, an even time embedding, dropout in [0, 1), and for a conv UNet an image
+    resolution that every downsampling level halves exactly."""
+    m = c.model
     for k in ("nlayers", "nhidden", "time_embed_dim", "base_channels", "num_blocks"):
         _positive("model." + k, getattr(m, k))
     if m.time_embed_dim % 2:
@@ -219,20 +247,27 @@ def _validate(c: ExperimentConfig) -> None:
         raise ValueError(f"model.channel_mult must be a non-empty list of positive integers, got {m.channel_mult}")
     _positive("model.sigma_data", m.sigma_data)
     if m.kind == "cnn":
-        res = d.resolution
+        res = c.data.resolution
         if res is None:
             raise ValueError("data.resolution must be set for model.kind='cnn'")
         if res % 2 ** (len(m.channel_mult) - 1):
             raise ValueError(f"data.resolution={res} must be divisible by 2**(len(model.channel_mult)-1)")
+
+
+def _check_train(c: ExperimentConfig) -> None:
+    """The train section: positive steps, batch size, learning rate and P_std; checkpoint_every >= 0."""
     for k in ("steps", "batch_size", "lr", "P_std"):
-        _positive("train." + k, getattr(t, k))
-    _positive("train.checkpoint_every", t.checkpoint_every, allow_zero=True)
-    if e.n_snapshots < 2:
-        raise ValueError(f"eval.n_snapshots must be >= 2, got {e.n_snapshots}")
-    if e.n_samples < 2:
-        raise ValueError(f"eval.n_samples must be >= 2, got {e.n_samples}")
-    if e.sampler_steps < 2:
-        raise ValueError(f"eval.sampler_steps must be >= 2, got {e.sampler_steps}")
+        _positive("train." + k, getattr(c.train, k))
+    _positive("train.checkpoint_every", c.train.checkpoint_every, allow_zero=True)
+
+
+def _check_eval(c: ExperimentConfig) -> None:
+    """The eval section: at least 2 snapshots, samples and sampler steps, 0 < sigma_min < sigma_max, and no more
+    shown samples than drawn."""
+    e = c.eval
+    for k in ("n_snapshots", "n_samples", "sampler_steps"):
+        if getattr(e, k) < 2:
+            raise ValueError(f"eval.{k} must be >= 2, got {getattr(e, k)}")
     _positive("eval.sigma_min", e.sigma_min)
     if e.sigma_min >= e.sigma_max:
         raise ValueError(f"eval.sigma_min must be < eval.sigma_max, got {e.sigma_min} >= {e.sigma_max}")
@@ -242,18 +277,27 @@ def _validate(c: ExperimentConfig) -> None:
         _positive("eval." + k, getattr(e, k), allow_zero=True)
     if e.n_show > e.n_samples:
         raise ValueError(f"eval.n_show must be <= eval.n_samples, got {e.n_show} > {e.n_samples}")
-    for size in e.extra_patch_sizes:
+
+
+def _check_extra_patch_sizes(c: ExperimentConfig) -> None:
+    """eval.extra_patch_sizes: positive, no larger than the images, and only for image data."""
+    d = c.data
+    for size in c.eval.extra_patch_sizes:
         _positive("eval.extra_patch_sizes[]", size)
         if d.name == "gaussian":
             raise ValueError("eval.extra_patch_sizes must be empty for data.name='gaussian' (no image patches)")
         if d.resolution is not None and size > d.resolution:
             raise ValueError(f"eval.extra_patch_sizes must be <= data.resolution, got {size} > {d.resolution}")
-    _check_applicable(c)
-    if e.patch_size:
+
+
+def _check_patch_size(c: ExperimentConfig) -> None:
+    """eval.patch_size: 0 for Gaussian data, and no larger than the images."""
+    d, size = c.data, c.eval.patch_size
+    if size:
         if d.name == "gaussian":
             raise ValueError("eval.patch_size must be 0 for data.name='gaussian' (no image patches)")
-        if d.resolution is not None and e.patch_size > d.resolution:
-            raise ValueError(f"eval.patch_size must be <= data.resolution, got {e.patch_size} > {d.resolution}")
+        if d.resolution is not None and size > d.resolution:
+            raise ValueError(f"eval.patch_size must be <= data.resolution, got {size} > {d.resolution}")
 
 
 def _check_applicable(c: ExperimentConfig) -> None:

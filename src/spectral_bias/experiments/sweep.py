@@ -118,53 +118,44 @@ class _GpuMonitor:
         return sum(self.samples) / len(self.samples) if self.samples else None
 
 
+def _run_command(cfg_arg: str, out: Path, device: str, resume: bool, bf16: bool) -> list[str]:
+    """The ``python -m spectral_bias.experiments run`` command line of one preset."""
+    cmd = [sys.executable, "-m", "spectral_bias.experiments", "run", cfg_arg, "--out", str(out), "--device", device]
+    return cmd + ["--no-progress"] + (["--resume"] if resume else []) + (["--set", "train.bf16=true"] if bf16 else [])
+
+
+def _wait_until(p: subprocess.Popen, deadline: float, out: Path) -> str:
+    """Wait for the run until ``deadline`` (time.monotonic); past it send SIGTERM (the run checkpoints and exits)
+    and, GRACE_S later, SIGKILL. Returns the run's state in words."""
+    try:
+        p.wait(timeout=max(deadline - time.monotonic(), 1.0))
+        return "done" if p.returncode == 0 else f"failed (exit {p.returncode}, see {out / 'sweep.log'})"
+    except subprocess.TimeoutExpired:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=GRACE_S)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    if (out / "checkpoint.pt").is_file():
+        return "stopped at the budget (resumable)"
+    return "stopped at the budget (no checkpoint yet)"
+
+
 def _run_one(name: str, cfg_arg: str, out: Path, deadline: float, device: str, log, bf16: bool = False) -> dict:
+    """Run one preset in its own process (resumed if a checkpoint is there) until it ends or the deadline;
+    returns its row: state, wall time, mean GPU utilisation, and for a finished run its speeds and peak memory."""
     resume = (out / "checkpoint.pt").is_file()
-    cmd = (
-        [
-            sys.executable,
-            "-m",
-            "spectral_bias.experiments",
-            "run",
-            cfg_arg,
-            "--out",
-            str(out),
-            "--device",
-            device,
-            "--no-progress",
-        ]
-        + (["--resume"] if resume else [])
-        + (["--set", "train.bf16=true"] if bf16 else [])
-    )
     t0 = time.monotonic()
     with _GpuMonitor() as mon, open(out / "sweep.log", "a") as f:
-        p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT)
-        try:
-            p.wait(timeout=max(deadline - time.monotonic(), 1.0))
-            state = "done" if p.returncode == 0 else f"failed (exit {p.returncode}, see {out / 'sweep.log'})"
-        except subprocess.TimeoutExpired:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(timeout=GRACE_S)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-            state = (
-                "stopped at the budget (resumable)"
-                if (out / "checkpoint.pt").is_file()
-                else "stopped at the budget (no checkpoint yet)"
-            )
+        p = subprocess.Popen(_run_command(cfg_arg, out, device, resume, bf16), stdout=f, stderr=subprocess.STDOUT)
+        state = _wait_until(p, deadline, out)
     row = dict(
         preset=name, state=state, wall_s=round(time.monotonic() - t0, 1), gpu_util_mean=mon.mean(), resumed=resume
     )
     if (out / "results.json").is_file() and state == "done":
         t = json.loads((out / "results.json").read_text())["timings"]
-        row.update(
-            steps_per_s=t.get("steps_per_s"),
-            samples_per_s=t.get("samples_per_s"),
-            peak_gpu_mib=t.get("peak_gpu_mib"),
-            peak_rss_mib=t.get("peak_rss_mib"),
-        )
+        row.update({k: t.get(k) for k in ("steps_per_s", "samples_per_s", "peak_gpu_mib", "peak_rss_mib")})
     print(f"{name}: {state} ({row['wall_s']} s)", file=log, flush=True)
     return row
 

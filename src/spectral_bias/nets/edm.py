@@ -13,6 +13,8 @@ import math
 import torch
 from torch import nn
 
+from ..theory.constants import SIGMA_DATA
+
 __all__ = [
     "EDMPrecond",
     "c_in",
@@ -30,19 +32,19 @@ def _check_sigma_data(sigma_data: float) -> None:
         raise ValueError(f"sigma_data must be a finite positive number, got {sigma_data!r}")
 
 
-def c_skip(sigma: torch.Tensor, sigma_data: float = 0.5) -> torch.Tensor:
+def c_skip(sigma: torch.Tensor, sigma_data: float = SIGMA_DATA) -> torch.Tensor:
     """Skip scaling σ_d² / (σ² + σ_d²) (EDM Table 1). Any tensor shape; elementwise."""
     _check_sigma_data(sigma_data)
     return sigma_data**2 / (sigma**2 + sigma_data**2)
 
 
-def c_out(sigma: torch.Tensor, sigma_data: float = 0.5) -> torch.Tensor:
+def c_out(sigma: torch.Tensor, sigma_data: float = SIGMA_DATA) -> torch.Tensor:
     """Output scaling σ σ_d / sqrt(σ² + σ_d²) (EDM Table 1). Elementwise."""
     _check_sigma_data(sigma_data)
     return sigma * sigma_data / (sigma**2 + sigma_data**2).sqrt()
 
 
-def c_in(sigma: torch.Tensor, sigma_data: float = 0.5) -> torch.Tensor:
+def c_in(sigma: torch.Tensor, sigma_data: float = SIGMA_DATA) -> torch.Tensor:
     """Input scaling 1 / sqrt(σ² + σ_d²) (EDM Table 1). Elementwise."""
     _check_sigma_data(sigma_data)
     return 1.0 / (sigma**2 + sigma_data**2).sqrt()
@@ -53,7 +55,7 @@ def c_noise(sigma: torch.Tensor) -> torch.Tensor:
     return sigma.log() / 4
 
 
-def loss_weight(sigma: torch.Tensor, sigma_data: float = 0.5) -> torch.Tensor:
+def loss_weight(sigma: torch.Tensor, sigma_data: float = SIGMA_DATA) -> torch.Tensor:
     """EDM loss weight λ(σ) = (σ² + σ_d²) / (σ σ_d)² (App. I.3 of Wang & Pehlevan 2025). Elementwise."""
     _check_sigma_data(sigma_data)
     return (sigma**2 + sigma_data**2) / (sigma * sigma_data) ** 2
@@ -92,7 +94,7 @@ class EDMPrecond(nn.Module):
     whole batch, broadcast). ``forward(x, sigma)`` accepts σ as a scalar or shape (B,).
     """
 
-    def __init__(self, backbone: nn.Module, sigma_data: float = 0.5):
+    def __init__(self, backbone: nn.Module, sigma_data: float = SIGMA_DATA):
         super().__init__()
         _check_sigma_data(sigma_data)
         self.backbone = backbone

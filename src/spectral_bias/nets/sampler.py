@@ -8,13 +8,15 @@ from collections.abc import Callable, Iterator
 
 import torch
 
+from ..theory.constants import SIGMA_MAX, SIGMA_MIN
+
 __all__ = ["edm_sigma_steps", "heun_sample", "heun_sample_batched"]
 
 
 def edm_sigma_steps(
     num_steps: int,
-    sigma_min: float = 0.002,
-    sigma_max: float = 80.0,
+    sigma_min: float = SIGMA_MIN,
+    sigma_max: float = SIGMA_MAX,
     rho: float = 7.0,
 ) -> torch.Tensor:
     """EDM time steps σ_i = (σ_max^{1/ρ} + i/(N−1) (σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ, i = 0..N−1, followed by
