@@ -26,7 +26,7 @@ _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 @cache
 def _template(name: str) -> str:
     """The text of ``templates/<name>``; the lines of .html and .css templates stripped and joined."""
-    text = resources.files(__package__).joinpath("templates", name).read_text(encoding="utf-8")
+    text = resources.files(__package__).joinpath("templates").joinpath(name).read_text(encoding="utf-8")
     if name.endswith((".html", ".css")):
         text = "".join(line.strip() for line in text.splitlines())
     return text
