@@ -47,12 +47,12 @@ browser:
 	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium; }
 
 notebooks: venv
-	$(PY) scripts/make_notebooks.py
+	$(PY) -m spectral_bias.booktools.notebooks
 
 # Solutions removed from pages, search index, downloadable sources and notebooks; the reader build's execution
 # cache is reused (same notebooks), so this costs a render, not a re-execution.
 student: venv data assets
-	$(PY) scripts/make_notebooks.py --student $(STUDENT)
+	$(PY) -m spectral_bias.booktools.notebooks --student $(STUDENT)
 	rm -rf $(STUDENT)/_build $(STUDENT)/html
 	$(JB) build . --config $(STUDENT)/_config.yml --path-output $(STUDENT) $(BUILD_FLAGS)
 	mv $(STUDENT)/_build/html $(STUDENT)/html
@@ -69,7 +69,7 @@ endef
 
 # The execution cache cannot see src/: drop it whenever the package sources change.
 define guard_cache
-	@h=$$(find src -name '*.py' -o -name '*.json' | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16); \
+	@h=$$(find src -name '*.py' -o -name '*.json' -o -path '*/templates/*' | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16); \
 	if [ "$$(cat _build/.src-hash 2>/dev/null)" != "$$h" ]; then rm -rf _build/.jupyter_cache; fi; \
 	mkdir -p _build; echo "$$h" > _build/.src-hash
 endef

@@ -869,12 +869,11 @@ def test_every_chapter_ends_with_an_autograded_exercise(number):
     """The chapter's last exercise: a cell for the reader's attempt that imports a checker (kept in the student
     edition), and a gated solution whose code cell runs that checker on the reference answer (removed there)."""
     import re
-    import sys
     from pathlib import Path
 
+    from spectral_bias.booktools import notebooks as mk
+
     root = Path(__file__).resolve().parents[1]
-    sys.path.insert(0, str(root / "scripts"))
-    import make_notebooks as mk
 
     (md,) = root.glob(f"chapters/{number:02d}_*.md")
     text = md.read_text(encoding="utf-8")

@@ -27,9 +27,9 @@ from pathlib import Path
 
 import pytest
 
+from spectral_bias.booktools import notebooks as mk
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import make_notebooks as mk  # noqa: E402
 
 RUNNER = (
     "import sys, nbformat, nbclient\n"

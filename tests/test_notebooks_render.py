@@ -11,15 +11,14 @@ the Markdown (directive fences, roles such as {eq}`...`, `(label)=` targets, `::
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from spectral_bias.booktools import myst_plain
+from spectral_bias.booktools import notebooks as mk
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import make_notebooks as mk  # noqa: E402
-import myst_plain  # noqa: E402
 
 MATHJAX = ROOT / "_vendor" / "_static" / "vendor" / "mathjax"
 SOURCES = mk.notebook_sources()

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from spectral_bias.booktools import notebooks as mk
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import make_notebooks as mk  # noqa: E402
 
 SOURCES = mk.notebook_sources()
 
@@ -98,6 +98,12 @@ def test_pinned_ref_is_the_commit_or_tag_of_the_package(tmp_path, monkeypatch):
     (repo / "chapters" / "c.md").write_text("more text\n")
     _git(repo, "commit", "-qam", "prose only")
     assert mk.pinned_ref(repo, previous=first) == first, "same package: the pin stays (no churn in the twins)"
+    tools = repo / "src" / "spectral_bias" / "booktools"
+    tools.mkdir(parents=True)
+    (tools / "notebooks.py").write_text("y = 1\n")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "twin tooling only")
+    assert mk.pinned_ref(repo, previous=first) == first, "the twins' build tooling is not the installed package"
     (repo / "src" / "a.py").write_text("x = 2\n")
     _git(repo, "commit", "-qam", "package change")
     head = _git(repo, "rev-parse", "HEAD")
@@ -149,3 +155,31 @@ def test_repository_url_lives_in_one_place():
             continue
     generated = {str(mk.twin_path(md).relative_to(ROOT)) for md in SOURCES}
     assert set(holders) - generated == {"_config.yml"}, f"the repository URL is written in {holders}"
+
+
+def test_command_line(tmp_path):
+    """`python -m spectral_bias.booktools.notebooks` (what `make notebooks` runs) and its scripts/ wrapper."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+
+    def run(*args):
+        return subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
+
+    proc = run(sys.executable, "-m", "spectral_bias.booktools.notebooks", "--root", str(tmp_path))
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "--root must be a book folder" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    book = tmp_path / "book"
+    (book / "chapters").mkdir(parents=True)
+    (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: chapters/a\n")
+    (book / "intro.md").write_text("# Intro\n")
+    (book / "_config.yml").write_text((ROOT / "_config.yml").read_text())
+    (book / "chapters" / "a.md").write_text(
+        "---\njupytext:\n  text_representation:\n    format_name: myst\nkernelspec:\n  name: python3\n"
+        "  display_name: Python 3\n---\n# A\n\n```{code-cell} python3\nx = 1\n```\n"
+    )
+    proc = run(sys.executable, str(ROOT / "scripts" / "make_notebooks.py"), "--check", "--root", str(book))
+    assert proc.returncode == 1 and "chapters/a.ipynb: missing" in proc.stdout
+    proc = run(sys.executable, "-m", "spectral_bias.booktools.notebooks", "--root", str(book))
+    assert proc.returncode == 0 and "1 twin(s) written" in proc.stdout, proc.stderr
+    assert json.loads((book / "chapters" / "a.ipynb").read_text())["cells"][-1]["source"] == ["x = 1"]
+    proc = run(sys.executable, "-m", "spectral_bias.booktools.notebooks", "--check", "--root", str(book))
+    assert proc.returncode == 0, proc.stdout

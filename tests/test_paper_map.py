@@ -8,15 +8,14 @@ tests/postbuild/test_paper_map_links.py checks the same links in the built HTML.
 """
 
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
+from spectral_bias.booktools import notebooks as mk
+
 ROOT = Path(__file__).resolve().parents[1]
 MAP = ROOT / "paper_map.md"
-sys.path.insert(0, str(ROOT / "scripts"))
-import make_notebooks as mk  # noqa: E402
 
 # every figure (v2 numbers), with its panels where the paper has them, and the v3-only width ablation
 FIGURES = [

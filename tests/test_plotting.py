@@ -1,8 +1,5 @@
-"""The book's figure helpers: rank colours and the kernel-free interactive figures."""
-
-import base64
-import json
-import re
+"""The book's figure helpers: rank colours, per-mode trajectories, result tables (the interactive figures: see
+test_interactive.py)."""
 
 import matplotlib
 
@@ -11,68 +8,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from spectral_bias.plotting import (
-    interactive_frames,
-    interactive_widget,
-    mode_colors,
-    render_frames,
-    use_style,
-)
-
-VALUES = [0.0, 0.5, 1.0, 1.5]
-
-
-def make_drawer():
-    """A persistent figure whose line moves with the value (the fast pattern the chapters use)."""
-    fig, ax = plt.subplots(figsize=(2.0, 1.5))
-    x = np.linspace(0, 1, 50)
-    (line,) = ax.plot(x, 0 * x, color=mode_colors(4)[0])
-    ax.set_ylim(-0.1, 2)
-
-    def draw(v):
-        line.set_ydata(v * x)
-        return fig
-
-    return draw
-
-
-def parse(html):
-    frames = json.loads(re.search(r'<script type="application/json" class="sb-frames">(.*?)</script>', html).group(1))
-    labels = json.loads(re.search(r'<script type="application/json" class="sb-labels">(.*?)</script>', html).group(1))
-    return frames, labels
-
-
-def test_html_has_slider_player_image_and_all_frames():
-    fig = interactive_frames(make_drawer(), VALUES, label="q", fmt="{:.1f}", initial=1)
-    html = fig._repr_html_()
-    assert html.startswith('<div class="sb-interactive"')
-    assert re.search(r'<input type="range" class="sb-slider" min="0" max="3" step="1" value="1"', html)
-    assert 'class="sb-play"' in html and '<img class="sb-frame" src="data:image/png;base64,' in html
-    frames, labels = parse(html)
-    assert len(frames) == len(VALUES) == len(fig)
-    assert labels == ["q = 0.0", "q = 0.5", "q = 1.0", "q = 1.5"]
-    # the image shown first is frame `initial`
-    assert f'src="data:image/png;base64,{frames[1]}"' in html
-    # every frame is a real PNG, and the frames differ from each other
-    pngs = [base64.b64decode(f) for f in frames]
-    assert all(p.startswith(b"\x89PNG\r\n\x1a\n") for p in pngs)
-    assert len(set(pngs)) == len(pngs)
-    # self-contained: no network, no require.js
-    assert "http" not in html.replace("http://www.w3.org", "") and "require(" not in html
-
-
-def test_no_figures_left_open():
-    before = len(plt.get_fignums())
-    interactive_frames(make_drawer(), VALUES, label="q")
-    figs = [plt.figure() for _ in VALUES]
-    interactive_frames(figs, VALUES, label="q")
-    assert len(plt.get_fignums()) == before
-
-
-def test_helper_is_deterministic():
-    a = interactive_frames(make_drawer(), VALUES, label="eta tau")._repr_html_()
-    b = interactive_frames(make_drawer(), VALUES, label="eta tau")._repr_html_()
-    assert a == b
+from spectral_bias import interactive, plotting
+from spectral_bias.plotting import mode_colors, use_style
 
 
 def test_mode_colors_deterministic_and_ranked():
@@ -83,65 +20,9 @@ def test_mode_colors_deterministic_and_ranked():
     assert not np.allclose(c1[0], c1[-1])
 
 
-def test_two_figures_on_one_page_have_distinct_ids():
-    a = interactive_frames(make_drawer(), VALUES, label="q")
-    b = interactive_frames(make_drawer(), VALUES[::-1], label="q")
-    assert a.uid != b.uid
-    assert f'data-sb-id="{a.uid}"' in a._repr_html_() and f'"{a.uid}"' in a._repr_html_().split("<script>")[-1]
-
-
-def test_size_limit_and_small_frames():
-    fig = interactive_frames(make_drawer(), VALUES, label="q", dpi=72)
-    assert fig.nbytes < 100_000  # a 2 x 1.5 inch frame at 72 dpi is a few kB
-    with pytest.raises(ValueError, match="max_bytes"):
-        interactive_frames(make_drawer(), VALUES, label="q", max_bytes=1000)
-
-
-@pytest.mark.parametrize(
-    "kwargs, err, match",
-    [
-        (dict(frames=42), TypeError, "frames must be a callable"),
-        (dict(values=[1.0]), ValueError, "at least 2"),
-        (dict(values="abc"), TypeError, "values must be a sequence"),
-        (dict(label=""), TypeError, "label must be"),
-        (dict(initial=7), ValueError, "initial must be an index"),
-        (dict(dpi=0), ValueError, "dpi must be"),
-        (dict(interval_ms=0), ValueError, "interval_ms"),
-        (dict(fmt=3), TypeError, "fmt must be"),
-        (dict(frames=lambda v: "not a figure"), TypeError, "matplotlib Figure"),
-        (dict(frames=[None]), ValueError, "equal length"),
-    ],
-)
-def test_bad_input(kwargs, err, match):
-    args = dict(frames=make_drawer(), values=VALUES, label="q")
-    args.update(kwargs)
-    with pytest.raises(err, match=match):
-        interactive_frames(args.pop("frames"), args.pop("values"), **args)
-
-
-def test_widget_updates_image_when_slider_moves():
-    box = interactive_widget(make_drawer(), VALUES, label="q")
-    first = box.image.value
-    assert first == box.render(0)
-    box.slider.value = 3
-    assert box.image.value == box.render(3) != first
-    # the same frames as the static helper at the same dpi (layout settled before the first frame in both)
-    assert render_frames(make_drawer(), VALUES, dpi=80)[3] == box.render(3)
-
-
-def test_widget_bad_input():
-    with pytest.raises(ValueError, match="at least 2"):
-        interactive_widget(make_drawer(), [1.0], label="q")
-
-
-def test_static_and_live_helpers_take_the_same_keywords():
-    import inspect
-
-    static = inspect.signature(interactive_frames).parameters
-    live = inspect.signature(interactive_widget).parameters
-    assert list(static) == list(live)
-    box = interactive_widget(make_drawer(), VALUES, label="q", alt="a moving line", max_bytes=10)
-    assert box.image.tooltip == "a moving line"
+def test_interactive_names_stay_importable_from_plotting():
+    for name in interactive.__all__:
+        assert getattr(plotting, name) is getattr(interactive, name) and name in plotting.__all__
 
 
 # --- per-mode trajectories and result tables -----------------------------------------------------------------------

@@ -2,14 +2,13 @@
 worked solution, every solution removed by the student edition's stripping, every cross-reference resolvable."""
 
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
+from spectral_bias.booktools import notebooks as mk
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import make_notebooks as mk  # noqa: E402
 
 PAGES = sorted((ROOT / "problems").glob("*.md"))
 PARTS = {

@@ -2,15 +2,14 @@
 sources, or notebooks. Run after `make student` (make test does); the stripping itself is unit-tested first."""
 
 import re
-import sys
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 
+from spectral_bias.booktools import notebooks as mk
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import make_notebooks as mk  # noqa: E402
 
 STUDENT = ROOT / "_build_student"
 READER_HTML = ROOT / "_build" / "html"

@@ -1,15 +1,14 @@
 """Post-build checks of the HTML book: run by `make test` after `jupyter-book build`."""
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
+from spectral_bias.booktools.notebooks import toc_docs  # one reader of _toc.yml for the tooling and the checks
+
 ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
-sys.path.insert(0, str(ROOT / "scripts"))
-from make_notebooks import toc_docs  # noqa: E402  (one reader of _toc.yml for the scripts and the checks)
 
 
 def toc_files():
