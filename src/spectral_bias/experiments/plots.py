@@ -1,4 +1,5 @@
-"""Figures of a run (book style: colour = variance rank, see ``spectral_bias.plotting``)."""
+"""Figures of a run (book style: colour = variance rank, see ``spectral_bias.plotting``) and the fit look-ups and
+labels of the exponent tables next to them (chapters 9, 10 and 11)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,24 @@ from ..plotting import DATA_COLOR, mode_colors
 
 __all__ = [
     "BRANCH_COLORS",
+    "NULL_MODELS",
+    "branch_fit",
     "fit_label",
+    "fit_labels",
     "plot_alignment",
     "plot_denoiser_grid",
     "plot_emergence",
     "plot_exponents",
     "plot_local_filter_fit",
+    "plot_null_model",
     "plot_sample_grid",
     "plot_variance_heatmap",
     "plot_variance_trajectories",
 ]
 
 BRANCH_COLORS = {"increasing": "tab:red", "decreasing": "tab:blue"}
+# the network, then its two linear null models (keys of ``analyze_run(...)["baselines"]``)
+NULL_MODELS = (None, "edm-preconditioned", "one-layer")
 
 
 def plot_variance_trajectories(ax, res: dict, *, patch: bool = False, every: int = 1, lr: float | None = None):
@@ -41,6 +48,35 @@ def plot_variance_trajectories(ax, res: dict, *, patch: bool = False, every: int
         ylabel=r"$\hat\lambda_k(\tau)/\lambda_k$",
     )
     return ax
+
+
+def plot_null_model(ax, baseline: dict, eigenvalues, modes, *, every: int = 1):
+    """A linear null model's generated over data variance, gen_var_k(τ)/λ_k, against ητ (log–log), drawn like
+    :func:`plot_variance_trajectories` and in the same rank colours as the run's own panel (chapter 9).
+
+    ``baseline``: an entry of ``analyze_run(...)["baselines"]`` (or a ``linear_theory_analysis`` result) with
+    "times" (T,) and "gen_var" (T, m); ``eigenvalues``: the run's whole spectrum (n,), largest first; ``modes``: the
+    m indices into it of the modes the null model follows (the run analysis' "modes"). Every ``every``-th mode is
+    drawn; the step-0 point half a step left of the first. Returns the list of lines. Raises ValueError when the
+    shapes do not match."""
+    lam = np.asarray(eigenvalues, dtype=float)
+    modes = np.asarray(modes, dtype=int)
+    gv = np.asarray(baseline["gen_var"], dtype=float)
+    t = np.asarray(baseline["times"], dtype=float).copy()
+    if gv.ndim != 2 or gv.shape != (t.size, modes.size):
+        raise ValueError(
+            f"baseline['gen_var'] must have shape (len(times), len(modes)) = ({t.size}, {modes.size}), got {gv.shape}"
+        )
+    if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+        raise ValueError(f"every must be a positive integer, got {every!r}")
+    t[0] = t[1] / 2  # t = 0 on a log axis: half a step left of the first positive time
+    cols = range(0, modes.size, every)
+    lines = []
+    for c, j in zip(mode_colors(lam.size, modes[::every]), cols):
+        lines += ax.plot(t, gv[:, j] / lam[modes[j]], color=c, lw=1)
+    ax.axhline(1.0, color=DATA_COLOR, ls="--", lw=1)
+    ax.set(xscale="log", yscale="log", xlabel=r"$\eta\tau$")
+    return lines
 
 
 def plot_emergence(ax, lam, analysis: dict, *, criterion: str = "geometric", rule: str = "gray-zone"):
@@ -87,11 +123,56 @@ def plot_sample_grid(fig, res: dict, image_shape, *, n_cols: int | None = None):
     return axes
 
 
+def branch_fit(
+    analysis: dict,
+    branch: str = "increasing",
+    *,
+    criterion: str = "geometric",
+    rule: str = "gray-zone",
+    model: str | None = None,
+) -> dict | None:
+    """One power-law fit τ*_k ∝ λ_k^-α: the ``branch`` ("increasing" or "decreasing") modes under ``criterion``
+    and exclusion ``rule``. ``analysis``: a run analysed by ``analyze_run`` (its whole-sample modes when ``model``
+    is None, else the linear null model ``analysis["baselines"][model]``, e.g. "edm-preconditioned",
+    "one-layer"), or one ``emergence_analysis`` result (e.g. a patch analysis; ``model`` must be None).
+    Returns the fit dict, or None when the branch has too few modes (format either with :func:`fit_label`).
+    Used by chapters 9, 10 and 11. Raises ValueError for an unknown branch, criterion, rule or model."""
+    run = "baselines" in analysis and "results" in analysis
+    if model is None:
+        a = analysis["modes"] if run else analysis
+    elif run and model in analysis["baselines"]:
+        a = analysis["baselines"][model]
+    else:
+        known = sorted(analysis["baselines"]) if run else []
+        raise ValueError(f"model must be None or one of {known}, got {model!r}")
+    if criterion not in a or not isinstance(a[criterion], dict) or "fits" not in a[criterion]:
+        raise ValueError(f"criterion {criterion!r} was not analysed; the analysis has criteria {_criteria(a)}")
+    fits = a[criterion]["fits"]
+    if rule not in fits:
+        raise ValueError(f"rule must be one of {sorted(fits)}, got {rule!r}")
+    if branch not in fits[rule]:
+        raise ValueError(f"branch must be one of {sorted(fits[rule])}, got {branch!r}")
+    return fits[rule][branch]
+
+
+def _criteria(a: dict) -> list:
+    return sorted(k for k, v in a.items() if isinstance(v, dict) and "fits" in v)
+
+
 def fit_label(f: dict | None) -> str:
     """'α = 1.02 [0.89, 1.14] (N = 52)' for a fit dict of ``experiments.analysis`` (or 'too few modes')."""
     if f is None:
         return "too few modes"
     return f"α = {f['alpha']:.2f} [{f['ci_alpha'][0]:.2f}, {f['ci_alpha'][1]:.2f}] (N = {f['n']})"
+
+
+def fit_labels(
+    analysis: dict, branch: str, *, criterion: str = "geometric", rule: str = "gray-zone", models=NULL_MODELS
+) -> list[str]:
+    """:func:`fit_label` of :func:`branch_fit` for each of ``models`` of an ``analyze_run`` result: by default the
+    network, the linear model trained under its protocol and the plain one-layer theory, side by side, the rows
+    of the exponent tables of chapters 9, 10 and 11."""
+    return [fit_label(branch_fit(analysis, branch, criterion=criterion, rule=rule, model=m)) for m in models]
 
 
 def plot_variance_heatmap(
