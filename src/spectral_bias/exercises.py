@@ -37,6 +37,11 @@ Every checker treats an answer that is not a finite real number of the right sha
 booleans, complex numbers, a wrong shape, an exception raised by your code) as wrong and says why; it never
 crashes on your answer. Only bad arguments of the *checker* (e.g. a negative ``lam`` in
 :func:`check_loss_floor`) raise a ValueError naming the argument.
+
+How a checker is built (for authors of new ones): the answer is validated once by shared helpers (a finite real
+number or array of the right shape), compared with the reference case by case (one short ``_*_case`` function per
+checker), and a wrong answer is matched against the checker's table of named mistakes, a list of
+(message, value) or (message, test) pairs built by one ``_*_mistakes`` function; the first match is reported.
 """
 
 from __future__ import annotations
@@ -268,9 +273,75 @@ def _random_modes(rng, n):
     return lam, sigma, tau
 
 
+def _named(rep, got, candidates, rtol=1e-6, atol=1e-10):
+    """Name the first mistake in the table ``candidates`` [(message, value), ...] that ``got`` reproduces (same
+    shape, equal within ``rtol``/``atol``); returns whether one was named."""
+    for msg, wrong in candidates:
+        wrong = np.asarray(wrong, dtype=float)
+        if wrong.shape == np.shape(got) and np.allclose(got, wrong, rtol=rtol, atol=atol):
+            rep.fail(msg)
+            return True
+    return False
+
+
+def _first_mistake(rep, candidates):
+    """Name the first mistake in the table ``candidates`` [(message, matched), ...] whose test ``matched`` holds
+    (for mistakes recognised by a test other than "equals this value"); returns whether one was named."""
+    for msg, matched in candidates:
+        if matched:
+            rep.fail(msg)
+            return True
+    return False
+
+
+def _every_problem(rep, candidates):
+    """Report every message of ``candidates`` [(message, found), ...] whose ``found`` holds (independent checks)."""
+    for msg, found in candidates:
+        if found:
+            rep.fail(msg)
+
+
 # ------------------------------------------------------------------------------------------------------------------
 # Chapter 1
 # ------------------------------------------------------------------------------------------------------------------
+
+
+def _loss_floor_arguments(lam, sigma, n_samples):
+    """Validate the checker's own arguments of :func:`check_loss_floor`; returns ``lam`` as a float array."""
+    lam = np.asarray(lam, dtype=float)
+    if lam.ndim != 1 or lam.size == 0 or not np.all(np.isfinite(lam)) or np.any(lam < 0):
+        raise ValueError(f"lam must be a non-empty 1-D array of non-negative variances, got {lam!r}")
+    if not np.isfinite(sigma) or sigma <= 0:
+        raise ValueError(f"sigma must be a positive number, got {sigma!r}")
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
+        raise ValueError(f"n_samples must be an integer >= 2, got {n_samples!r}")
+    return lam
+
+
+def _loss_floor_mistakes(mse, floor, se, z, lam, sigma, n_samples):
+    """The named mistakes of a Monte Carlo loss ``mse`` more than 4 standard errors ``se`` from ``floor``, as
+    [(message, matched), ...]: averaged over coordinates (floor / d), the noisy input's error d σ², too large, too
+    small; ``z`` is the signed distance in standard errors."""
+    d = lam.size
+    return [
+        (
+            f"it equals the formula divided by d = {d}: you averaged the squared error over coordinates too "
+            "(np.mean over everything). The loss sums over coordinates and averages over samples: "
+            "np.mean(np.sum(err**2, axis=1))",
+            d > 1 and abs(mse - floor / d) <= 4.0 * se / d,
+        ),
+        (
+            f"it equals d σ² = {d * sigma**2:.4g}, the error of the *noisy input*: apply the denoiser to "
+            "x0 + σ z before comparing with x0",
+            abs(mse - d * sigma**2) <= 4.0 * sigma**2 * math.sqrt(2.0 * d / n_samples),
+        ),
+        (
+            "it is too large: check that the denoiser is evaluated at the same σ you used for the noise, and "
+            "that the mean μ is added back by the denoiser",
+            z > 0,
+        ),
+        ("it is too small: the denoiser must not see the clean x0; it only sees x0 + σ z", True),
+    ]
 
 
 @_guarded("ex-ch1-loss-floor")
@@ -284,21 +355,12 @@ def check_loss_floor(mse, lam, sigma, n_samples, *, verbose=True) -> Verdict:
     sqrt(2 Σ r_k² / n); an answer within 4 standard errors passes. Raises ValueError for bad ``lam``/``sigma``/
     ``n_samples``.
     """
-    from . import theory
-
     rep = _Report("ex-ch1-loss-floor")
-    lam = np.asarray(lam, dtype=float)
-    if lam.ndim != 1 or lam.size == 0 or not np.all(np.isfinite(lam)) or np.any(lam < 0):
-        raise ValueError(f"lam must be a non-empty 1-D array of non-negative variances, got {lam!r}")
-    if not np.isfinite(sigma) or sigma <= 0:
-        raise ValueError(f"sigma must be a positive number, got {sigma!r}")
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
-        raise ValueError(f"n_samples must be an integer >= 2, got {n_samples!r}")
+    lam = _loss_floor_arguments(lam, sigma, n_samples)
     mse = _as_number(mse, "mse (your average squared error)", verb="is")
     floor = float(theory.loss_floor(lam, sigma))
     r = lam * sigma**2 / (lam + sigma**2)
     se = math.sqrt(2.0 * np.sum(r**2) / n_samples)
-    d = lam.size
     z = (mse - floor) / se
     if abs(z) <= 4.0:
         rep.note(f"your {mse:.5g} vs the formula {floor:.5g}: {z:+.1f} standard errors (se = {se:.2g})")
@@ -307,25 +369,58 @@ def check_loss_floor(mse, lam, sigma, n_samples, *, verbose=True) -> Verdict:
         f"your loss {mse:.5g} is {z:+.1f} standard errors from the formula {floor:.5g} (se = {se:.2g} "
         f"for n = {n_samples})"
     )
-    if d > 1 and abs(mse - floor / d) <= 4.0 * se / d:
-        rep.fail(
-            f"it equals the formula divided by d = {d}: you averaged the squared error over coordinates too "
-            "(np.mean over everything). The loss sums over coordinates and averages over samples: "
-            "np.mean(np.sum(err**2, axis=1))"
-        )
-    elif abs(mse - d * sigma**2) <= 4.0 * sigma**2 * math.sqrt(2.0 * d / n_samples):
-        rep.fail(
-            f"it equals d σ² = {d * sigma**2:.4g}, the error of the *noisy input*: apply the denoiser to "
-            "x0 + σ z before comparing with x0"
-        )
-    elif z > 0:
-        rep.fail(
-            "it is too large: check that the denoiser is evaluated at the same σ you used for the noise, and "
-            "that the mean μ is added back by the denoiser"
-        )
-    else:
-        rep.fail("it is too small: the denoiser must not see the clean x0; it only sees x0 + σ z")
+    _first_mistake(rep, _loss_floor_mistakes(mse, floor, se, z, lam, sigma, n_samples))
     return rep.done(verbose)
+
+
+def _euler_errors(sampler, denoiser, count, exact, ns):
+    """Run the reader's Euler ``sampler`` with the exact ``denoiser`` of the modes from x_T = σ_max over the EDM
+    schedules of ``ns`` points (``count[0]`` counts the denoiser's calls); returns (the largest relative error
+    against ``exact`` for each n, the number of denoiser calls for each n). A non-finite output is the reader's
+    problem (a _StudentError)."""
+    errs, calls = [], []
+    for n in ns:
+        sig = theory.edm_sigma_schedule(int(n))
+        count[0] = 0
+        out = _as_array(
+            _call(sampler, "sampler", denoiser, np.full(exact.shape, SIGMA_MAX), sig.copy()),
+            "sampler",
+            exact.shape,
+            finite=False,
+        )
+        if not np.all(np.isfinite(out)):
+            raise _StudentError(
+                f"with {n} steps your sampler returned non-finite values (NaN or inf: {out}); look for a division "
+                "by σ = 0"
+            )
+        errs.append(np.max(np.abs(out / exact - 1.0)))
+        calls.append(count[0])
+    return np.array(errs), calls
+
+
+def _euler_order_mistakes(slope, errs):
+    """The named mistakes of an Euler sampler whose log-log error ``slope`` is not -1, as [(message, matched), ...]:
+    no convergence (a flipped step sign when the output blows up, else skipped steps), second order (Heun)."""
+    no_shrink = slope > -0.3
+    return [
+        (
+            f"the error does not shrink with more steps (slope {slope:.2f}; error {errs[-1]:.3g} at 256 "
+            "steps) and the output is far too large: check the sign of the step, "
+            "x_next = x + (sigma_next - sigma) * (x - D(x, sigma)) / sigma, with sigma_next < sigma",
+            no_shrink and errs[-1] > 1.0,
+        ),
+        (
+            f"the error does not shrink with more steps (slope {slope:.2f}): check that you step over every "
+            "consecutive pair (sigmas[i], sigmas[i+1]) and evaluate D at the current σ",
+            no_shrink,
+        ),
+        (
+            f"your sampler is second order (slope {slope:.2f}): that is Heun's method. Euler takes the slope at "
+            "the start of each step only",
+            slope < -1.6,
+        ),
+        (f"the error falls with slope {slope:.2f}; an Euler sampler should give -1", not -1.3 <= slope <= -0.7),
+    ]
 
 
 @_guarded("ex-ch1-euler")
@@ -340,44 +435,20 @@ def check_euler_sampler(sampler, *, verbose=True) -> Verdict:
     a correct Euler sampler has a log-log error slope of -1 (measured: -0.98; Heun gives -2.1); a slope in
     [-1.3, -0.7] with a final relative error below 5% passes.
     """
-    from . import theory
-
     _check_callable(sampler, "sampler")
     rep = _Report("ex-ch1-euler")
     lam = np.array([4.0, 0.5, 0.09, 0.01])
     exact = SIGMA_MAX * np.sqrt((lam + SIGMA_MIN**2) / (lam + SIGMA_MAX**2))
     ns = np.array([16, 32, 64, 128, 256])
-    errs, calls = [], []
-    for n in ns:
-        sig = theory.edm_sigma_schedule(int(n))
-        count = [0]
+    count = [0]
 
-        def denoiser(x, sigma, _count=count):
-            _count[0] += 1
-            return theory.optimal_weight(lam, sigma) * np.asarray(x)
+    def denoiser(x, sigma, _count=count):
+        _count[0] += 1
+        return theory.optimal_weight(lam, sigma) * np.asarray(x)
 
-        try:
-            out = _as_array(
-                _call(sampler, "sampler", denoiser, np.full(lam.shape, SIGMA_MAX), sig.copy()),
-                "sampler",
-                lam.shape,
-                finite=False,
-            )
-        except _StudentError as err:
-            rep.fail(str(err))
-            return rep.done(verbose)
-        if not np.all(np.isfinite(out)):
-            rep.fail(
-                f"with {n} steps your sampler returned non-finite values (NaN or inf: {out}); look for a division "
-                "by σ = 0"
-            )
-            return rep.done(verbose)
-        errs.append(np.max(np.abs(out / exact - 1.0)))
-        calls.append(count[0])
-    errs = np.array(errs)
+    errs, calls = _euler_errors(sampler, denoiser, count, exact, ns)
     if calls[0] == 0:
-        rep.fail("your sampler never called the denoiser")
-        return rep.done(verbose)
+        return rep.fail_now("your sampler never called the denoiser", verbose)
     steps = ns - 1
     if not np.all(np.array(calls) == steps):
         per = np.array(calls) / steps
@@ -395,25 +466,7 @@ def check_euler_sampler(sampler, *, verbose=True) -> Verdict:
     rep.note(
         f"relative errors for n = {ns.tolist()} steps: {np.array2string(errs, precision=2)}; log-log slope {slope:.2f}"
     )
-    if slope > -0.3:
-        if errs[-1] > 1.0:
-            rep.fail(
-                f"the error does not shrink with more steps (slope {slope:.2f}; error {errs[-1]:.3g} at 256 "
-                "steps) and the output is far too large: check the sign of the step, "
-                "x_next = x + (sigma_next - sigma) * (x - D(x, sigma)) / sigma, with sigma_next < sigma"
-            )
-        else:
-            rep.fail(
-                f"the error does not shrink with more steps (slope {slope:.2f}): check that you step over every "
-                "consecutive pair (sigmas[i], sigmas[i+1]) and evaluate D at the current σ"
-            )
-    elif slope < -1.6:
-        rep.fail(
-            f"your sampler is second order (slope {slope:.2f}): that is Heun's method. Euler takes the slope at "
-            "the start of each step only"
-        )
-    elif not -1.3 <= slope <= -0.7:
-        rep.fail(f"the error falls with slope {slope:.2f}; an Euler sampler should give -1")
+    _first_mistake(rep, _euler_order_mistakes(slope, errs))
     if errs[-1] > 0.05 and slope <= -0.3:
         rep.fail(f"with 256 steps the relative error is still {errs[-1]:.3g} (a correct Euler sampler: 0.014)")
     return rep.done(verbose)
@@ -424,83 +477,106 @@ def check_euler_sampler(sampler, *, verbose=True) -> Verdict:
 # ------------------------------------------------------------------------------------------------------------------
 
 
-def _weight_checks(fn, reference, rep, *, q_range, rate_name, mistakes, n=200, seed=0, strict_zero=True):
-    """Shared checks of a per-mode weight function fn(lam, sigma, tau, eta=, q=) against ``reference``."""
-    rng = np.random.default_rng(seed)
-    lam, sigma, tau = _random_modes(rng, n)
-    eta = float(10.0 ** rng.uniform(-1, 0.5))
-    q = rng.uniform(*q_range, n)
+def _weight_limit_problems(fn, rep, lam, sigma, tau, eta, q, rate_name):
+    """Which part of a wrong per-mode weight is wrong: its start (τ = 0 must give q), its end (long training must
+    give w* = λ/(λ + σ²)) or, when both are right, its rate ``rate_name``."""
+    try:
+        at0 = _as_array(_call(fn, "function", lam, sigma, 0.0 * tau, eta=eta, q=q), "function", lam.shape, finite=False)
+        atinf = _as_array(
+            _call(fn, "function", lam, sigma, 1e6 / (eta * lam), eta=eta, q=q), "function", lam.shape, finite=False
+        )
+    except _StudentError as err:
+        rep.fail(str(err))
+        return
+    wstar = lam / (lam + sigma**2)
+    start_right = np.allclose(at0, q, rtol=1e-6, atol=1e-9)
+    if not start_right:
+        rep.fail("at tau = 0 your weight should equal the initial weight q, but it does not")
+    if not np.allclose(atinf, wstar, rtol=1e-6, atol=1e-9):
+        rep.fail(
+            "after a very long training time your weight should reach the ridge optimum "
+            "w* = lam / (lam + sigma**2), but it does not"
+        )
+    elif start_right:
+        rep.fail(f"the start (q) and end (w*) are right, so the *speed* is wrong: check the rate {rate_name}")
+
+
+def _weight_on_random_inputs(fn, reference, rep, inputs, mistakes, rate_name):
+    """Step 1 of the weight checks: ``fn`` against ``reference`` element-wise on the random ``inputs``
+    (lam, sigma, tau, eta, q); a wrong answer is matched against the table ``mistakes`` [(message, weight
+    function), ...] and diagnosed by its limits. Returns whether it was right."""
+    lam, sigma, tau, eta, q = inputs
     ref = reference(lam, sigma, tau, eta, q)
-    # 1) element-wise on random inputs
     try:
         got = _as_array(_call(fn, "function", lam, sigma, tau, eta=eta, q=q), "function", lam.shape)
     except _StudentError as err:
         rep.fail(str(err))
-        return
+        return False
     tol = 1e-8 + 1e-6 * np.abs(ref)  # closed forms agree to rounding; 1e-6 leaves room for other algebra
     bad = np.abs(got - ref) > tol
-    if bad.any():
-        i = int(np.argmax(np.abs(got - ref) / tol))
-        rep.fail(
-            f"wrong value on {bad.sum()} of {n} random inputs; e.g. lam={lam[i]:.4g}, sigma={sigma[i]:.4g}, "
-            f"tau={tau[i]:.4g}, eta={eta:.4g}, q={q[i]:.4g}: you give {got[i]:.6g}, expected {ref[i]:.6g}"
-        )
-        for name, wrong in mistakes:
-            if np.allclose(got, wrong(lam, sigma, tau, eta, q), rtol=1e-6, atol=1e-8):
-                rep.fail(name)
-                break
-        # limits tell which part is wrong
-        try:
-            at0 = _as_array(
-                _call(fn, "function", lam, sigma, 0.0 * tau, eta=eta, q=q), "function", lam.shape, finite=False
-            )
-            atinf = _as_array(
-                _call(fn, "function", lam, sigma, 1e6 / (eta * lam), eta=eta, q=q), "function", lam.shape, finite=False
-            )
-        except _StudentError as err:
-            rep.fail(str(err))
-            return
-        wstar = lam / (lam + sigma**2)
-        if not np.allclose(at0, q, rtol=1e-6, atol=1e-9):
-            rep.fail("at tau = 0 your weight should equal the initial weight q, but it does not")
-        if not np.allclose(atinf, wstar, rtol=1e-6, atol=1e-9):
-            rep.fail(
-                "after a very long training time your weight should reach the ridge optimum "
-                "w* = lam / (lam + sigma**2), but it does not"
-            )
-        elif np.allclose(at0, q, rtol=1e-6, atol=1e-9):
-            rep.fail(f"the start (q) and end (w*) are right, so the *speed* is wrong: check the rate {rate_name}")
-        return
-    # 2) broadcasting: modes along rows, training times along columns
+    if not bad.any():
+        return True
+    i = int(np.argmax(np.abs(got - ref) / tol))
+    rep.fail(
+        f"wrong value on {bad.sum()} of {lam.size} random inputs; e.g. lam={lam[i]:.4g}, sigma={sigma[i]:.4g}, "
+        f"tau={tau[i]:.4g}, eta={eta:.4g}, q={q[i]:.4g}: you give {got[i]:.6g}, expected {ref[i]:.6g}"
+    )
+    _named(rep, got, [(name, wrong(lam, sigma, tau, eta, q)) for name, wrong in mistakes], rtol=1e-6, atol=1e-8)
+    _weight_limit_problems(fn, rep, lam, sigma, tau, eta, q, rate_name)
+    return False
+
+
+def _weight_broadcasts(fn, reference, rep, inputs):
+    """Step 2 of the weight checks: modes along rows (lam of shape (5, 1)), training times along columns (tau of
+    shape (1, 7)). Returns False when the call itself failed (the check stops there)."""
+    lam, sigma, _, eta, q = inputs
     lam_c, tau_r = lam[:5, None], np.logspace(-2, 2, 7)[None, :]
     try:
         grid = _as_array(_call(fn, "function", lam_c, sigma[0], tau_r, eta=eta, q=q[0]), "function", (5, 7))
     except _StudentError as err:
         rep.fail(str(err) + " (lam of shape (5, 1), tau of shape (1, 7))")
-        return
+        return False
     if not np.allclose(grid, reference(lam_c, sigma[0], tau_r, eta, q[0]), rtol=1e-6, atol=1e-9):
         rep.fail(
             "correct element by element, but wrong when lam has shape (5, 1) and tau shape (1, 7): "
             "use numpy operations that broadcast"
         )
-    # 3) edge cases: a mode with no variance, a weight starting at its optimum
+    return True
+
+
+def _weight_without_variance(fn, reference, rep, strict_zero):
+    """Step 3 of the weight checks: a mode with no variance (λ = 0) whose weight starts at q = 0.5. With
+    ``strict_zero`` False a wrong value there is a note, not a failure. Returns False when the call failed."""
+    args = (np.array([0.0]), np.array([1.0]), np.array([3.0]))
     try:
-        zero = _as_array(
-            _call(fn, "function", np.array([0.0]), np.array([1.0]), np.array([3.0]), eta=1.0, q=np.array([0.5])),
-            "function",
-            (1,),
-            finite=strict_zero,
-        )
+        zero = _as_array(_call(fn, "function", *args, eta=1.0, q=np.array([0.5])), "function", (1,), finite=strict_zero)
     except _StudentError as err:
         rep.fail(str(err) + " (edge case lam = 0)")
-        return
-    ref0 = reference(np.array([0.0]), np.array([1.0]), np.array([3.0]), 1.0, np.array([0.5]))
+        return False
+    ref0 = reference(*args, 1.0, np.array([0.5]))
     if not np.allclose(zero, ref0, rtol=1e-6, atol=1e-12):
         msg = f"for a mode with no variance (lam = 0) you give {zero[0]:.6g}, expected {ref0[0]:.6g}"
         if strict_zero:
             rep.fail(msg)
         else:  # the textbook form K q / ((K - q) E + q) is 0/0 at lam = 0: worth knowing, not a failure
             rep.note(msg + ": rewrite the formula so that it has no 0/0 when lam = 0 (divide through by K)")
+    return True
+
+
+def _weight_checks(fn, reference, rep, *, q_range, rate_name, mistakes, n=200, seed=0, strict_zero=True):
+    """Shared checks of a per-mode weight function fn(lam, sigma, tau, eta=, q=) against ``reference``: random
+    inputs (with the table of named ``mistakes``), a broadcast grid, a mode with no variance."""
+    rng = np.random.default_rng(seed)
+    lam, sigma, tau = _random_modes(rng, n)
+    eta = float(10.0 ** rng.uniform(-1, 0.5))
+    q = rng.uniform(*q_range, n)
+    inputs = (lam, sigma, tau, eta, q)
+    if not _weight_on_random_inputs(fn, reference, rep, inputs, mistakes, rate_name):
+        return
+    if not _weight_broadcasts(fn, reference, rep, inputs):
+        return
+    if not _weight_without_variance(fn, reference, rep, strict_zero):
+        return
     rep.note(
         f"compared on {n} random inputs (lam in [1e-3, 10], sigma in [0.002, 80], tau in [1e-3, 100]), on a "
         "(5, 7) broadcast grid and at lam = 0"
@@ -515,8 +591,6 @@ def check_one_layer_weight(fn, *, verbose=True) -> Verdict:
     random inputs (relative tolerance 1e-6: both are the same closed form, so only rounding differs), on a
     broadcast grid and at λ = 0; typical mistakes (rate without the 2 or without σ², target λ/(λ + σ)) are named.
     """
-    from . import theory
-
     _check_callable(fn, "fn")
     rep = _Report("one-layer weight, eq. (7)")
 
@@ -615,6 +689,40 @@ def _logistic_ode(lam, sigma, tau, eta, q):
     return out
 
 
+def _converged_variance_mistakes(lam, s0, sT):
+    """The named mistakes of the converged generated variance for ``sigma_min = s0``, ``sigma_max = sT``, as
+    [(message, value), ...]: λ itself, λ + σ_min², σ_max in place of σ_max²."""
+    return [
+        (
+            "you return lam itself: the sampler starts from N(0, sigma_max^2), not from the noised data "
+            "N(0, lam + sigma_max^2), and stops at sigma_min > 0, so the output variance is "
+            "sigma_max^2 (lam + sigma_min^2) / (lam + sigma_max^2)",
+            lam,
+        ),
+        (
+            "you return lam + sigma_min^2: that is what a sampler started from the exact marginal "
+            "N(0, lam + sigma_max^2) would give; ours starts from N(0, sigma_max^2)",
+            lam + s0**2,
+        ),
+        (
+            "you multiply by sigma_max instead of sigma_max^2: the start has variance sigma_max^2",
+            sT * (lam + s0**2) / (lam + sT**2),
+        ),
+    ]
+
+
+def _converged_variance_case(fn, rep, lam, s0, sT):
+    """One case of :func:`check_generated_variance_converged`: is ``fn`` right for (σ_min, σ_max) = (s0, sT)?"""
+    ref = theory.generated_variance_converged(lam, sigma_min=s0, sigma_max=sT)
+    got = _as_array(_call(fn, "function", lam, sigma_min=s0, sigma_max=sT), "function", lam.shape)
+    if np.allclose(got, ref, rtol=1e-9, atol=0):
+        return True
+    i = int(np.argmax(np.abs(got / ref - 1)))
+    rep.fail(f"with sigma_min={s0}, sigma_max={sT}: for lam={lam[i]:.4g} you give {got[i]:.6g}, expected {ref[i]:.6g}")
+    _named(rep, got, _converged_variance_mistakes(lam, s0, sT), rtol=1e-9, atol=1e-8)
+    return False
+
+
 @_guarded("converged generated variance")
 def check_generated_variance_converged(fn, *, verbose=True) -> Verdict:
     """Your generated variance at convergence, λ̂ = σ_max² (λ + σ_min²)/(λ + σ_max²).
@@ -623,39 +731,12 @@ def check_generated_variance_converged(fn, *, verbose=True) -> Verdict:
     :func:`spectral_bias.theory.generated_variance_converged` on random λ in [1e-4, 1e3] and random (σ_min, σ_max),
     relative tolerance 1e-9 (same closed form), and at λ = 0; answers equal to λ or to λ + σ_min² are explained.
     """
-    from . import theory
-
     _check_callable(fn, "fn")
     rep = _Report("converged generated variance")
     rng = np.random.default_rng(1)
     lam = 10.0 ** rng.uniform(-4, 3, 100)
     cases = [(SIGMA_MIN, SIGMA_MAX), (0.01, 5.0), (1e-3, 200.0)]
-    for s0, sT in cases:
-        ref = theory.generated_variance_converged(lam, sigma_min=s0, sigma_max=sT)
-        try:
-            got = _as_array(_call(fn, "function", lam, sigma_min=s0, sigma_max=sT), "function", lam.shape)
-        except _StudentError as err:
-            rep.fail(str(err))
-            return rep.done(verbose)
-        if np.allclose(got, ref, rtol=1e-9, atol=0):
-            continue
-        i = int(np.argmax(np.abs(got / ref - 1)))
-        rep.fail(
-            f"with sigma_min={s0}, sigma_max={sT}: for lam={lam[i]:.4g} you give {got[i]:.6g}, expected {ref[i]:.6g}"
-        )
-        if np.allclose(got, lam, rtol=1e-9):
-            rep.fail(
-                "you return lam itself: the sampler starts from N(0, sigma_max^2), not from the noised data "
-                "N(0, lam + sigma_max^2), and stops at sigma_min > 0, so the output variance is "
-                "sigma_max^2 (lam + sigma_min^2) / (lam + sigma_max^2)"
-            )
-        elif np.allclose(got, lam + s0**2, rtol=1e-9):
-            rep.fail(
-                "you return lam + sigma_min^2: that is what a sampler started from the exact marginal "
-                "N(0, lam + sigma_max^2) would give; ours starts from N(0, sigma_max^2)"
-            )
-        elif np.allclose(got, sT * (lam + s0**2) / (lam + sT**2), rtol=1e-9):
-            rep.fail("you multiply by sigma_max instead of sigma_max^2: the start has variance sigma_max^2")
+    if not all(_converged_variance_case(fn, rep, lam, s0, sT) for s0, sT in cases):
         return rep.done(verbose)
     got0 = _as_array(
         _call(fn, "function", np.array([0.0]), sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX), "function (at lam = 0)", (1,)
@@ -664,6 +745,52 @@ def check_generated_variance_converged(fn, *, verbose=True) -> Verdict:
         rep.fail(f"for lam = 0 the output variance is sigma_min^2 = {SIGMA_MIN**2:.3g}; you give {got0[0]:.6g}")
     rep.note(f"compared on 100 variances in [1e-4, 1e3] for (sigma_min, sigma_max) in {cases} and at lam = 0")
     return rep.done(verbose)
+
+
+def _generated_variance_limit_problems(fn, lam, tau, eta, q, got, kw):
+    """The checks of a generated variance ``got`` that matches Prop. 4.2 on random inputs, as
+    [(message, found), ...]: its value at τ = 0, after very long training, and with η τ split differently."""
+    at0 = _as_array(_call(fn, "function", lam, 0.0 * tau, eta=eta, q=q, **kw), "function", lam.shape, finite=False)
+    late = _as_array(_call(fn, "function", lam, 1e4 / lam, eta=1.0, q=q, **kw), "function", lam.shape)
+    split = _as_array(_call(fn, "function", lam, 2 * tau, eta=eta / 2, q=q, **kw), "function", lam.shape)
+    return [
+        (
+            "at tau = 0 every mode should have sigma_max^2 (sigma_min/sigma_max)^(2(1 - q)) "
+            "(a constant weight q contracts all modes alike); yours does not (0/0 at tau = 0?)",
+            not np.allclose(at0, theory.generated_variance_at_init(q, **kw), rtol=1e-4),
+        ),
+        (
+            "after very long training the variance should be sigma_max^2 (lam + sigma_min^2) / "
+            "(lam + sigma_max^2); yours is not",
+            not np.allclose(late, theory.generated_variance_converged(lam, **kw), rtol=1e-4),
+        ),
+        (
+            "your answer changes when eta is halved and tau doubled: only the product eta*tau may matter",
+            not np.allclose(split, got, rtol=1e-6),
+        ),
+    ]
+
+
+def _generated_variance_mistakes(got, ref, lam):
+    """The named mistakes of a generated variance during training, as [(message, matched), ...]: the sign of the
+    integral of Lemma 4.1 flipped, the start variance σ_max² left out, a start from N(0, λ + σ_max²)."""
+    return [
+        (
+            "the sign of the integral is flipped: integrating dx/dsigma = -(D - x)/sigma from sigma_max DOWN to "
+            "sigma_min gives ln var = ln sigma_max^2 - 2 * integral of (1 - w(s))/s ds (sanity check: w = 0 "
+            "must shrink the variance by (sigma_min/sigma_max)^2)",
+            np.allclose(np.log(np.abs(got) + 1e-300), 4 * np.log(SIGMA_MAX) - np.log(ref), rtol=1e-4, atol=1e-6),
+        ),
+        (
+            "you left out the factor sigma_max^2: sampling starts from N(0, sigma_max^2), so the ratio of the "
+            "Phi's multiplies sigma_max^2",
+            np.allclose(got * SIGMA_MAX**2, ref, rtol=1e-4),
+        ),
+        (
+            "you start from N(0, lam + sigma_max^2); the sampler starts from N(0, sigma_max^2)",
+            np.allclose(got, ref * (lam + SIGMA_MAX**2) / SIGMA_MAX**2, rtol=1e-4),
+        ),
+    ]
 
 
 @_guarded("generated variance, Prop. 4.2")
@@ -677,8 +804,6 @@ def check_generated_variance(fn, *, verbose=True) -> Verdict:
     below by orders of magnitude). Recognised mistakes: the wrong sign in the exponent (Lemma 4.1), a missing
     σ_max² (the start variance), a start from N(0, λ + σ_max²).
     """
-    from . import theory
-
     _check_callable(fn, "fn")
     rep = _Report("generated variance, Prop. 4.2")
     rng = np.random.default_rng(2)
@@ -689,61 +814,72 @@ def check_generated_variance(fn, *, verbose=True) -> Verdict:
     eta = 0.5
     kw = dict(sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX)
     ref = theory.one_layer_generated_variance(lam, tau, eta=eta, q=q, **kw)
-    try:
-        got = _as_array(_call(fn, "function", lam, tau, eta=eta, q=q, **kw), "function", lam.shape)
-    except _StudentError as err:
-        rep.fail(str(err))
-        return rep.done(verbose)
+    got = _as_array(_call(fn, "function", lam, tau, eta=eta, q=q, **kw), "function", lam.shape)
     if np.allclose(got, ref, rtol=1e-4, atol=0):
-        # limits, and independence of the answer from how eta and tau are split
-        try:
-            at0 = _as_array(
-                _call(fn, "function", lam, 0.0 * tau, eta=eta, q=q, **kw), "function", lam.shape, finite=False
-            )
-            late = _as_array(_call(fn, "function", lam, 1e4 / lam, eta=1.0, q=q, **kw), "function", lam.shape)
-            split = _as_array(_call(fn, "function", lam, 2 * tau, eta=eta / 2, q=q, **kw), "function", lam.shape)
-        except _StudentError as err:
-            rep.fail(str(err))
-            return rep.done(verbose)
-        if not np.allclose(at0, theory.generated_variance_at_init(q, **kw), rtol=1e-4):
-            rep.fail(
-                "at tau = 0 every mode should have sigma_max^2 (sigma_min/sigma_max)^(2(1 - q)) "
-                "(a constant weight q contracts all modes alike); yours does not (0/0 at tau = 0?)"
-            )
-        if not np.allclose(late, theory.generated_variance_converged(lam, **kw), rtol=1e-4):
-            rep.fail(
-                "after very long training the variance should be sigma_max^2 (lam + sigma_min^2) / "
-                "(lam + sigma_max^2); yours is not"
-            )
-        if not np.allclose(split, got, rtol=1e-6):
-            rep.fail("your answer changes when eta is halved and tau doubled: only the product eta*tau may matter")
+        _every_problem(rep, _generated_variance_limit_problems(fn, lam, tau, eta, q, got, kw))
         rep.note(
             f"compared on {n} random (lam, eta*tau, q), at tau = 0, after long training, and with eta*tau split "
             "differently"
         )
         return rep.done(verbose)
-    with np.errstate(all="ignore"):
-        ratio = got / ref
+    ratio = got / ref
     i = int(np.nanargmax(np.abs(np.log(np.where(ratio > 0, ratio, np.nan))))) if np.any(ratio > 0) else 0
     rep.fail(
         f"e.g. lam={lam[i]:.4g}, eta*tau={eta * tau[i]:.4g}, q={q[i]:.3g}: you give {got[i]:.6g}, expected {ref[i]:.6g}"
     )
-    log_ref = np.log(ref)
-    lnT2 = 2 * np.log(SIGMA_MAX)
-    if np.allclose(np.log(np.abs(got) + 1e-300), 2 * lnT2 - log_ref, rtol=1e-4, atol=1e-6):
-        rep.fail(
-            "the sign of the integral is flipped: integrating dx/dsigma = -(D - x)/sigma from sigma_max DOWN to "
-            "sigma_min gives ln var = ln sigma_max^2 - 2 * integral of (1 - w(s))/s ds (sanity check: w = 0 "
-            "must shrink the variance by (sigma_min/sigma_max)^2)"
-        )
-    elif np.allclose(got * SIGMA_MAX**2, ref, rtol=1e-4):
-        rep.fail(
-            "you left out the factor sigma_max^2: sampling starts from N(0, sigma_max^2), so the ratio of the "
-            "Phi's multiplies sigma_max^2"
-        )
-    elif np.allclose(got, ref * (lam + SIGMA_MAX**2) / SIGMA_MAX**2, rtol=1e-4):
-        rep.fail("you start from N(0, lam + sigma_max^2); the sampler starts from N(0, sigma_max^2)")
+    _first_mistake(rep, _generated_variance_mistakes(got, ref, lam))
     return rep.done(verbose)
+
+
+def _emergence_time_mistakes(got, j, kind, times, traj, lam):
+    """The named mistakes of a wrong emergence time ``got`` for a mode whose crossing is at ``times[j]``, as
+    [(message, matched), ...]: the index instead of the time, a falling mode tested upwards, the crossing of the
+    arithmetic or harmonic mean or of the target itself instead of the geometric mean."""
+
+    def crossing_of(thr):
+        k = int(np.argmax(traj >= thr)) if np.any(traj >= thr) else None
+        return k is not None and times[max(k - 1, 0)] * (1 - 1e-9) <= got <= times[k] * (1 + 1e-9)
+
+    other_mean = (
+        "your answer is the crossing of {}; the book's criterion is the geometric mean sqrt(values[0] * target)"
+    )
+    return [
+        (
+            "you returned the index of the crossing, not the time: return times[index]",
+            float(got).is_integer() and 0 <= got < times.size and got in (j, j - 1),
+        ),
+        (
+            "this mode starts above its target (q = 1 makes the initial variance sigma_max^2), so it "
+            "crosses the threshold downwards: test values <= threshold for such modes",
+            kind == "falling",
+        ),
+        (other_mean.format("the arithmetic mean"), crossing_of((traj[0] + lam) / 2)),
+        (other_mean.format("the harmonic mean"), crossing_of(2 / (1 / traj[0] + 1 / lam))),
+        (other_mean.format("the target lam itself"), crossing_of(lam)),
+    ]
+
+
+def _emergence_answer(fn, times, traj, lam):
+    """The reader's emergence time for one trajectory: a number, NaN or None (never crosses) read as NaN."""
+    got = _call(fn, "function", times.copy(), traj.copy(), lam)
+    return np.nan if got is None else _as_number(got, "function (a time)", finite=False)
+
+
+def _emergence_time_case(fn, rep, times, lam, q):
+    """One case of :func:`check_emergence_time`: does ``fn`` find the crossing of the mode (λ, Q) = (lam, q)?"""
+    traj = theory.one_layer_generated_variance(lam, times, q=q)
+    res = theory.emergence_time(times, traj, lam)
+    j = int(np.argmax(times >= res.tau_star)) if np.isfinite(res.tau_star) else None
+    lo, hi = (times[max(j - 1, 0)], times[j])
+    got = _emergence_answer(fn, times, traj, lam)
+    kind = "rising" if res.direction == "increasing" else "falling"
+    if lo * (1 - 1e-9) <= got <= hi * (1 + 1e-9):
+        return True
+    rep.fail(
+        f"for a {kind} mode (lam={lam:g}, q={q:g}) you give {got:.4g}; the crossing lies between {lo:.4g} and {hi:.4g}"
+    )
+    _first_mistake(rep, _emergence_time_mistakes(got, j, kind, times, traj, lam))
+    return False
 
 
 @_guarded("emergence time")
@@ -757,58 +893,16 @@ def check_emergence_time(fn, *, verbose=True) -> Verdict:
     the reference crossing is :func:`spectral_bias.theory.emergence_time`. Any answer inside the grid interval
     that brackets the crossing passes (linear, log-linear or no interpolation are all fine).
     """
-    from . import theory
-
     _check_callable(fn, "fn")
     rep = _Report("emergence time")
     times = np.logspace(-3, 4, 57)
     # (lam, q): rising modes over four decades, and modes that start above their target and fall
     cases = [(10.0, 0.1), (1.0, 0.1), (0.1, 0.1), (0.01, 0.1), (1e-3, 0.2), (0.5, 1.0), (0.05, 1.0)]
-    for lam, q in cases:
-        traj = theory.one_layer_generated_variance(lam, times, q=q)
-        res = theory.emergence_time(times, traj, lam)
-        j = int(np.argmax(times >= res.tau_star)) if np.isfinite(res.tau_star) else None
-        lo, hi = (times[max(j - 1, 0)], times[j])
-        try:
-            got = _call(fn, "function", times.copy(), traj.copy(), lam)
-        except _StudentError as err:
-            rep.fail(str(err))
-            return rep.done(verbose)
-        got = np.nan if got is None else _as_number(got, "function (a time)", finite=False)
-        kind = "rising" if res.direction == "increasing" else "falling"
-        if lo * (1 - 1e-9) <= got <= hi * (1 + 1e-9):
-            continue
-        rep.fail(
-            f"for a {kind} mode (lam={lam:g}, q={q:g}) you give {got:.4g}; the crossing lies between "
-            f"{lo:.4g} and {hi:.4g}"
-        )
-        if float(got).is_integer() and 0 <= got < times.size and got in (j, j - 1):
-            rep.fail("you returned the index of the crossing, not the time: return times[index]")
-        elif kind == "falling":
-            rep.fail(
-                "this mode starts above its target (q = 1 makes the initial variance sigma_max^2), so it "
-                "crosses the threshold downwards: test values <= threshold for such modes"
-            )
-        else:
-            for name, thr in [
-                ("arithmetic", (traj[0] + lam) / 2),
-                ("harmonic", 2 / (1 / traj[0] + 1 / lam)),
-                ("target itself", lam),
-            ]:
-                k = int(np.argmax(traj >= thr)) if np.any(traj >= thr) else None
-                if k is not None and times[max(k - 1, 0)] * (1 - 1e-9) <= got <= times[k] * (1 + 1e-9):
-                    what = "the target lam itself" if name == "target itself" else f"the {name} mean"
-                    rep.fail(
-                        f"your answer is the crossing of {what}; the book's criterion is the geometric mean "
-                        "sqrt(values[0] * target)"
-                    )
-                    break
+    if not all(_emergence_time_case(fn, rep, times, lam, q) for lam, q in cases):
         return rep.done(verbose)
     # a trajectory that never reaches its threshold
     short = times[:10]
-    traj = theory.one_layer_generated_variance(1e-3, short, q=0.1)
-    got = _call(fn, "function", short.copy(), traj.copy(), 1e-3)
-    got = np.nan if got is None else _as_number(got, "function (a time)", finite=False)
+    got = _emergence_answer(fn, short, theory.one_layer_generated_variance(1e-3, short, q=0.1), 1e-3)
     if not np.isnan(got):
         rep.fail(f"for a mode that never crosses its threshold return NaN (or None), not {got!r}")
     rep.note(
@@ -816,16 +910,6 @@ def check_emergence_time(fn, *, verbose=True) -> Verdict:
         "that never crosses"
     )
     return rep.done(verbose)
-
-
-def _named(rep, got, candidates, rtol=1e-6, atol=1e-10):
-    """Name the first mistake in ``candidates`` [(message, value), ...] that ``got`` reproduces."""
-    for msg, wrong in candidates:
-        wrong = np.asarray(wrong, dtype=float)
-        if wrong.shape == np.shape(got) and np.allclose(got, wrong, rtol=rtol, atol=atol):
-            rep.fail(msg)
-            return True
-    return False
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -839,6 +923,52 @@ def _heun_reference(denoiser, x, sigma, sigma_next):
     x_euler = x + (sigma_next - sigma) * d
     d_next = (x_euler - denoiser(x_euler, sigma_next)) / sigma_next
     return x + (sigma_next - sigma) * 0.5 * (d + d_next)
+
+
+def _heun_mistakes(denoiser, x, s, sn):
+    """The named mistakes of a Heun step from σ = ``s`` to ``sn``, as [(message, value), ...]: the Euler predictor
+    alone, the second slope at x or at σ, the second slope alone, a flipped step sign."""
+    h = sn - s
+    d = (x - denoiser(x, s)) / s
+    xe = x + h * d
+    d_at_x = (x - denoiser(x, sn)) / sn
+    d_same_sigma = (xe - denoiser(xe, s)) / s
+    d_next = (xe - denoiser(xe, sn)) / sn
+    return [
+        (
+            "you return the Euler predictor x + (sigma_next - sigma) d(x, sigma): Heun then corrects it with the "
+            "average of the slopes at both ends",
+            xe,
+        ),
+        (
+            "the second slope must be evaluated at the Euler predictor x_E, not at the starting point x",
+            x + h * 0.5 * (d + d_at_x),
+        ),
+        (
+            "the second slope belongs to the end of the step: evaluate D(x_E; sigma_next) and divide by sigma_next",
+            x + h * 0.5 * (d + d_same_sigma),
+        ),
+        ("you step with the second slope alone: Heun averages the two slopes, (d + d_next) / 2", x + h * d_next),
+        (
+            "the sign of the step is flipped: the step is (sigma_next - sigma) times the slope, and sigma_next < sigma",
+            x - h * 0.5 * (d + d_next),
+        ),
+    ]
+
+
+def _heun_case(fn, rep, denoiser, counted, calls, x, s, sn):
+    """One case of :func:`check_heun_step`: the step of ``fn`` from ``s`` to ``sn`` at ``x``, given ``counted``,
+    the ``denoiser`` counting its calls in ``calls[0]`` (a Heun step makes two)."""
+    calls[0] = 0
+    got = _as_array(_call(fn, "function", counted, x.copy(), s, sn), "function", x.shape)
+    ref = _heun_reference(denoiser, x, s, sn)
+    if np.allclose(got, ref, rtol=1e-9, atol=1e-12 * s):
+        if calls[0] != 2:
+            rep.fail(f"the result is right but you called the denoiser {calls[0]} times: a Heun step needs 2")
+        return True
+    rep.fail(f"the step from sigma = {s:.4g} to {sn:.4g} is wrong (largest error {np.max(np.abs(got - ref)):.3g})")
+    _named(rep, got, _heun_mistakes(denoiser, x, s, sn))
+    return False
 
 
 @_guarded("Heun step (ch. 1)")
@@ -863,60 +993,16 @@ def check_heun_step(fn, *, verbose=True) -> Verdict:
 
     rng = np.random.default_rng(11)
     sig = theory.edm_sigma_schedule(18)
+    calls = [0]
+
+    def counted(xx, ss, _c=calls):
+        _c[0] += 1
+        return denoiser(xx, ss)
+
     for i in (0, 8, 15):
         s, sn = float(sig[i]), float(sig[i + 1])
-        x = rng.normal(size=(3, 4)) * s
-        calls = [0]
-
-        def counted(xx, ss, _c=calls):
-            _c[0] += 1
-            return denoiser(xx, ss)
-
-        got = _as_array(_call(fn, "function", counted, x.copy(), s, sn), "function", x.shape)
-        ref = _heun_reference(denoiser, x, s, sn)
-        if np.allclose(got, ref, rtol=1e-9, atol=1e-12 * s):
-            if calls[0] != 2:
-                rep.fail(f"the result is right but you called the denoiser {calls[0]} times: a Heun step needs 2")
-            continue
-        rep.fail(f"the step from sigma = {s:.4g} to {sn:.4g} is wrong (largest error {np.max(np.abs(got - ref)):.3g})")
-        h = sn - s
-        d = (x - denoiser(x, s)) / s
-        xe = x + h * d
-        d_at_x = (x - denoiser(x, sn)) / sn
-        d_same_sigma = (xe - denoiser(xe, s)) / s
-        d_next = (xe - denoiser(xe, sn)) / sn
-        _named(
-            rep,
-            got,
-            [
-                (
-                    "you return the Euler predictor x + (sigma_next - sigma) d(x, sigma): Heun then corrects it "
-                    "with the "
-                    "average of the slopes at both ends",
-                    xe,
-                ),
-                (
-                    "the second slope must be evaluated at the Euler predictor x_E, not at the starting point x",
-                    x + h * 0.5 * (d + d_at_x),
-                ),
-                (
-                    "the second slope belongs to the end of the step: evaluate D(x_E; sigma_next) and divide by "
-                    "sigma_next",
-                    x + h * 0.5 * (d + d_same_sigma),
-                ),
-                (
-                    "you step with the second slope alone: Heun averages the two slopes, (d + d_next) / 2",
-                    x + h * d_next,
-                ),
-                (
-                    "the sign of the step is flipped: the step is (sigma_next - sigma) times the slope, and "
-                    "sigma_next < "
-                    "sigma",
-                    x - h * 0.5 * (d + d_next),
-                ),
-            ],
-        )
-        return rep.done(verbose)
+        if not _heun_case(fn, rep, denoiser, counted, calls, rng.normal(size=(3, 4)) * s, s, sn):
+            return rep.done(verbose)
     rep.note("compared with the reference step on a non-linear denoiser, batches of shape (3, 4), three step sizes")
     return rep.done(verbose)
 
@@ -924,6 +1010,73 @@ def check_heun_step(fn, *, verbose=True) -> Verdict:
 # ------------------------------------------------------------------------------------------------------------------
 # Chapter 2: the matched Gaussian
 # ------------------------------------------------------------------------------------------------------------------
+
+
+def _moments_of(out, n, d):
+    """The reader's ``(mean, cov)`` for data of shape (n, d) as float arrays of shapes (d,) and (d, d), or a
+    _StudentError saying what is wrong with them (not a pair, a mean per sample, the (n, n) covariance of rows)."""
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise _StudentError(
+            f"your function should return two things, (mean, cov); it returned {type(out).__name__}"
+            + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else "")
+        )
+    if np.shape(out[0]) == (n,):
+        raise _StudentError(
+            f"your mean has shape ({n},), one number per sample: average over the samples, x.mean(axis=0)"
+        )
+    mu = _as_array(out[0], "mean", (d,))
+    if np.shape(out[1]) == (n, n) and n != d:
+        raise _StudentError(
+            f"your covariance has shape ({n}, {n}): that is the covariance between samples. With one "
+            "sample per row use np.cov(x, rowvar=False) (or xc.T @ xc / (n - 1))"
+        )
+    return mu, _as_array(out[1], "covariance", (d, d))
+
+
+def _moments_mistakes(x, ok):
+    """The named mistakes of a covariance of the data ``x`` (n, d), as [(message, value), ...], given the right
+    ones ``ok`` (normalised by "n - 1" and by "n"): no centring, standard deviations, variances only."""
+    n = len(x)
+    only_variances = (
+        "you return only the variances (a diagonal matrix): the matched Gaussian keeps the correlations, the "
+        "off-diagonal entries"
+    )
+    return [
+        (
+            "you did not subtract the mean: x.T @ x / n is the second moment E[x x^T] = Sigma + mu mu^T; centre "
+            "the data first",
+            x.T @ x / n,
+        ),
+        (
+            "you did not subtract the mean: x.T @ x / (n - 1) is not a covariance; centre the data first",
+            x.T @ x / (n - 1),
+        ),
+        (
+            "your covariance holds standard deviations on its diagonal; the Gaussian is parametrised by variances",
+            np.diag(np.sqrt(np.diag(ok["n - 1"]))),
+        ),
+        (only_variances, np.diag(np.diag(ok["n - 1"]))),
+        (only_variances, np.diag(np.diag(ok["n"]))),
+    ]
+
+
+def _moments_case(fn, rep, x, norms):
+    """One case of :func:`check_matched_gaussian` on the data ``x``; adds the normalisation used to ``norms``."""
+    n, d = x.shape
+    mu, cov = _moments_of(_call(fn, "function", x.copy()), n, d)
+    mu_ref = x.mean(axis=0)
+    if not np.allclose(mu, mu_ref, rtol=1e-9, atol=1e-12):
+        rep.fail(f"the mean is wrong (largest error {np.max(np.abs(mu - mu_ref)):.3g})")
+        return False
+    xc = x - mu_ref
+    ok = {"n - 1": xc.T @ xc / (n - 1), "n": xc.T @ xc / n}
+    hit = [k for k, c in ok.items() if np.allclose(cov, c, rtol=1e-9, atol=1e-12)]
+    if hit:
+        norms.add(hit[0])
+        return True
+    rep.fail(f"the covariance is wrong for n = {n}, d = {d} (largest error {np.max(np.abs(cov - ok['n - 1'])):.3g})")
+    _named(rep, cov, _moments_mistakes(x, ok))
+    return False
 
 
 @_guarded("matched Gaussian (ch. 2)")
@@ -943,73 +1096,8 @@ def check_matched_gaussian(fn, *, verbose=True) -> Verdict:
     for n, d in ((400, 6), (5, 9)):
         A = rng.normal(size=(d, d)) / np.sqrt(d)
         x = rng.normal(size=(n, d)) @ A.T + rng.uniform(1.0, 3.0, d)
-        out = _call(fn, "function", x.copy())
-        if not isinstance(out, (tuple, list)) or len(out) != 2:
-            rep.fail(
-                f"your function should return two things, (mean, cov); it returned {type(out).__name__}"
-                + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else "")
-            )
+        if not _moments_case(fn, rep, x, norms):
             return rep.done(verbose)
-        mu_ref = x.mean(axis=0)
-        mean_shape = np.shape(out[0])
-        if mean_shape == (n,):
-            rep.fail(f"your mean has shape ({n},), one number per sample: average over the samples, x.mean(axis=0)")
-            return rep.done(verbose)
-        mu = _as_array(out[0], "mean", (d,))
-        cov_shape = np.shape(out[1])
-        if cov_shape == (n, n) and n != d:
-            rep.fail(
-                f"your covariance has shape ({n}, {n}): that is the covariance between samples. With one "
-                "sample per row use np.cov(x, rowvar=False) (or xc.T @ xc / (n - 1))"
-            )
-            return rep.done(verbose)
-        cov = _as_array(out[1], "covariance", (d, d))
-        if not np.allclose(mu, mu_ref, rtol=1e-9, atol=1e-12):
-            rep.fail(f"the mean is wrong (largest error {np.max(np.abs(mu - mu_ref)):.3g})")
-            return rep.done(verbose)
-        xc = x - mu_ref
-        ok = {"n - 1": xc.T @ xc / (n - 1), "n": xc.T @ xc / n}
-        hit = [k for k, c in ok.items() if np.allclose(cov, c, rtol=1e-9, atol=1e-12)]
-        if hit:
-            norms.add(hit[0])
-            continue
-        rep.fail(
-            f"the covariance is wrong for n = {n}, d = {d} (largest error {np.max(np.abs(cov - ok['n - 1'])):.3g})"
-        )
-        _named(
-            rep,
-            cov,
-            [
-                (
-                    "you did not subtract the mean: x.T @ x / n is the second moment E[x x^T] = Sigma + mu "
-                    "mu^T; centre "
-                    "the data first",
-                    x.T @ x / n,
-                ),
-                (
-                    "you did not subtract the mean: x.T @ x / (n - 1) is not a covariance; centre the data first",
-                    x.T @ x / (n - 1),
-                ),
-                (
-                    "your covariance holds standard deviations on its diagonal; the Gaussian is parametrised by "
-                    "variances",
-                    np.diag(np.sqrt(np.diag(ok["n - 1"]))),
-                ),
-                (
-                    "you return only the variances (a diagonal matrix): the matched Gaussian keeps the "
-                    "correlations, the "
-                    "off-diagonal entries",
-                    np.diag(np.diag(ok["n - 1"])),
-                ),
-                (
-                    "you return only the variances (a diagonal matrix): the matched Gaussian keeps the "
-                    "correlations, the "
-                    "off-diagonal entries",
-                    np.diag(np.diag(ok["n"])),
-                ),
-            ],
-        )
-        return rep.done(verbose)
     rep.note(f"normalised by {' and '.join(sorted(norms))}: both are fine here (n is large in the book)")
     return rep.done(verbose)
 
@@ -1017,6 +1105,47 @@ def check_matched_gaussian(fn, *, verbose=True) -> Verdict:
 # ------------------------------------------------------------------------------------------------------------------
 # Chapter 4: the generated variance at initialisation (Prop. 4.2 at tau = 0)
 # ------------------------------------------------------------------------------------------------------------------
+
+
+def _init_variance_mistakes(q, s0, sT):
+    """The named mistakes of the generated variance at initialisation for ``sigma_min = s0``, ``sigma_max = sT``,
+    as [(message, value), ...]: exponent 2q, the factor 2 missing, σ_max² missing, the q = 0 value for every q."""
+    r = s0 / sT
+    return [
+        (
+            "your exponent is 2q: a weight q keeps the fraction q of x, so the ODE removes (1 - q); "
+            "the variance is sigma_max^2 (sigma_min/sigma_max)^(2(1 - q))",
+            sT**2 * r ** (2 * q),
+        ),
+        (
+            "the factor 2 in the exponent is missing: the ODE scales the standard deviation by "
+            "(sigma_min/sigma_max)^(1 - q), the variance by its square",
+            sT**2 * r ** (1 - q),
+        ),
+        ("the factor sigma_max^2 is missing: the sampler starts from N(0, sigma_max^2)", r ** (2 * (1 - q))),
+        (
+            "you give the variance at q = 0 for every q: the contraction depends on the initial weight",
+            np.full(q.shape, s0**2),
+        ),
+    ]
+
+
+def _init_variance_case(fn, rep, q, s0, sT):
+    """One case of :func:`check_generated_variance_at_init`: is ``fn`` right for (σ_min, σ_max) = (s0, sT)?"""
+    ref = theory.generated_variance_at_init(q, sigma_min=s0, sigma_max=sT)
+    got = _as_array(_call(fn, "function", q.copy(), sigma_min=s0, sigma_max=sT), "function", q.shape)
+    if np.allclose(got, ref, rtol=1e-9, atol=0):
+        return True
+    i = int(np.argmax(np.abs(got / ref - 1)))
+    rep.fail(f"with sigma_min={s0}, sigma_max={sT}: for q={q[i]:.3g} you give {got[i]:.6g}, expected {ref[i]:.6g}")
+    named = _named(rep, got, _init_variance_mistakes(q, s0, sT), rtol=1e-9, atol=0)
+    one = int(np.argmin(np.abs(q - 1.0)))
+    if not named and not np.isclose(got[one], sT**2, rtol=1e-9):
+        rep.fail(
+            "sanity check: with q = 1 the denoiser returns its input, the ODE does not move, and the "
+            "variance stays sigma_max^2"
+        )
+    return False
 
 
 @_guarded("generated variance at initialisation (ch. 4)")
@@ -1032,45 +1161,9 @@ def check_generated_variance_at_init(fn, *, verbose=True) -> Verdict:
     _check_callable(fn, "fn")
     rep = _Report("generated variance at initialisation (ch. 4)")
     q = np.linspace(-0.5, 1.5, 21)
-    for s0, sT in ((SIGMA_MIN, SIGMA_MAX), (0.01, 5.0), (1e-3, 200.0)):
-        ref = theory.generated_variance_at_init(q, sigma_min=s0, sigma_max=sT)
-        got = _as_array(_call(fn, "function", q.copy(), sigma_min=s0, sigma_max=sT), "function", q.shape)
-        if np.allclose(got, ref, rtol=1e-9, atol=0):
-            continue
-        i = int(np.argmax(np.abs(got / ref - 1)))
-        rep.fail(f"with sigma_min={s0}, sigma_max={sT}: for q={q[i]:.3g} you give {got[i]:.6g}, expected {ref[i]:.6g}")
-        r = s0 / sT
-        named = _named(
-            rep,
-            got,
-            [
-                (
-                    "your exponent is 2q: a weight q keeps the fraction q of x, so the ODE removes (1 - q); "
-                    "the variance is sigma_max^2 (sigma_min/sigma_max)^(2(1 - q))",
-                    sT**2 * r ** (2 * q),
-                ),
-                (
-                    "the factor 2 in the exponent is missing: the ODE scales the standard deviation by "
-                    "(sigma_min/sigma_max)^(1 - q), the variance by its square",
-                    sT**2 * r ** (1 - q),
-                ),
-                ("the factor sigma_max^2 is missing: the sampler starts from N(0, sigma_max^2)", r ** (2 * (1 - q))),
-                (
-                    "you give the variance at q = 0 for every q: the contraction depends on the initial weight",
-                    np.full(q.shape, s0**2),
-                ),
-            ],
-            rtol=1e-9,
-            atol=0,
-        )
-        one = int(np.argmin(np.abs(q - 1.0)))
-        if not named and not np.isclose(got[one], sT**2, rtol=1e-9):
-            rep.fail(
-                "sanity check: with q = 1 the denoiser returns its input, the ODE does not move, and the "
-                "variance stays sigma_max^2"
-            )
-        return rep.done(verbose)
-    rep.note("compared for 21 initial weights q in [-0.5, 1.5] and three (sigma_min, sigma_max) pairs")
+    cases = ((SIGMA_MIN, SIGMA_MAX), (0.01, 5.0), (1e-3, 200.0))
+    if all(_init_variance_case(fn, rep, q, s0, sT) for s0, sT in cases):
+        rep.note("compared for 21 initial weights q in [-0.5, 1.5] and three (sigma_min, sigma_max) pairs")
     return rep.done(verbose)
 
 
@@ -1093,6 +1186,50 @@ def _exponent_problem(alpha_true=0.8):
     frac = 2.0 ** (-times[None, :] / tau[:, None])
     traj = np.exp(np.log(lam)[:, None] + (np.log(start) - np.log(lam))[:, None] * frac)
     return times, traj, lam
+
+
+def _first_passages(times, traj, thresholds, *, both_ways):
+    """First time each trajectory (a row of ``traj``) reaches its threshold: upwards only, or (``both_ways``)
+    downwards for a trajectory that starts at or above it; NaN when it never does."""
+    out = []
+    for v, thr in zip(traj, thresholds):
+        past = v <= thr if both_ways and not v[0] < thr else v >= thr
+        out.append(times[np.argmax(past)] if past.any() else np.nan)
+    return np.array(out)
+
+
+def _exponent_mistakes(times, traj, lam, alpha):
+    """The named mistakes of an exponent measured from the trajectories of :func:`_exponent_problem` (reference
+    ``alpha``), as [(message, value), ...]: the sign, the inverted regression, mixed log bases, falling modes
+    tested upwards, the arithmetic-mean threshold."""
+
+    def fit(ts):
+        keep = np.isfinite(ts)
+        return -np.polyfit(np.log(lam[keep]), np.log(ts[keep]), 1)[0]
+
+    mixed_bases = "your logs have different bases (log10 on one axis, ln on the other): use the same log for both"
+    return [
+        (
+            "the sign is flipped: tau* falls with lam, tau* ~ lam^(-alpha), so alpha = -slope of log tau* against "
+            "log lam (a positive number here)",
+            -alpha,
+        ),
+        (
+            "you regressed log lam on log tau* and inverted nothing: that slope is -1/alpha; fit log tau* on log lam",
+            -1.0 / alpha,
+        ),
+        ("you regressed log lam on log tau*: that slope estimates 1/alpha; fit log tau* against log lam", 1.0 / alpha),
+        (mixed_bases, alpha * math.log(10)),
+        (mixed_bases, alpha / math.log(10)),
+        (
+            "three modes start above their target and fall: test values <= threshold for those, not >=",
+            fit(_first_passages(times, traj, np.sqrt(traj[:, 0] * lam), both_ways=False)),
+        ),
+        (
+            "your threshold is the arithmetic mean; the book's criterion is the geometric mean sqrt(values[0] lam)",
+            fit(_first_passages(times, traj, 0.5 * (traj[:, 0] + lam), both_ways=True)),
+        ),
+    ]
 
 
 @_guarded("emergence exponent (ch. 5)")
@@ -1126,53 +1263,7 @@ def check_emergence_exponent(fn, *, verbose=True) -> Verdict:
         rep.note(f"your alpha = {got:.4f}, reference {alpha:.4f} (tolerance 0.02)")
         return rep.done(verbose)
     rep.fail(f"your alpha = {got:.4g}; the trajectories give {alpha:.4f}")
-
-    def fit(ts):
-        keep = np.isfinite(ts)
-        return -np.polyfit(np.log(lam[keep]), np.log(ts[keep]), 1)[0]
-
-    up_only = []
-    for v in traj:
-        thr = np.sqrt(v[0] * lam[len(up_only)])
-        past = v >= thr
-        up_only.append(times[np.argmax(past)] if past.any() else np.nan)
-    arith = []
-    for v, target in zip(traj, lam):
-        thr = 0.5 * (v[0] + target)
-        past = v >= thr if v[0] < thr else v <= thr
-        arith.append(times[np.argmax(past)] if past.any() else np.nan)
-    close = [
-        (
-            "the sign is flipped: tau* falls with lam, tau* ~ lam^(-alpha), so alpha = -slope of log tau* against "
-            "log lam (a positive number here)",
-            -alpha,
-        ),
-        (
-            "you regressed log lam on log tau* and inverted nothing: that slope is -1/alpha; fit log tau* on log lam",
-            -1.0 / alpha,
-        ),
-        ("you regressed log lam on log tau*: that slope estimates 1/alpha; fit log tau* against log lam", 1.0 / alpha),
-        (
-            "your logs have different bases (log10 on one axis, ln on the other): use the same log for both",
-            alpha * math.log(10),
-        ),
-        (
-            "your logs have different bases (log10 on one axis, ln on the other): use the same log for both",
-            alpha / math.log(10),
-        ),
-        (
-            "three modes start above their target and fall: test values <= threshold for those, not >=",
-            fit(np.array(up_only)),
-        ),
-        (
-            "your threshold is the arithmetic mean; the book's criterion is the geometric mean sqrt(values[0] lam)",
-            fit(np.array(arith)),
-        ),
-    ]
-    for msg, val in close:
-        if abs(got - val) <= 0.02:
-            rep.fail(msg)
-            break
+    _named(rep, got, _exponent_mistakes(times, traj, lam, alpha), rtol=0.0, atol=0.02)
     return rep.done(verbose)
 
 
@@ -1188,6 +1279,52 @@ def _patch_data():
     z = rng.normal(size=(30, 6, 7))
     x = z + 0.6 * np.roll(z, 1, axis=1) + 0.3 * np.roll(z, -1, axis=2) + 0.2 * np.roll(z, (1, 1), axis=(1, 2))
     return x * (1.0 + 0.5 * np.sin(np.arange(7))[None, None, :]) + 0.3 * rng.normal(size=(1, 6, 7))
+
+
+def _patch_mistakes(x, ref, P):
+    """The named mistakes of a P×P patch covariance of the images ``x`` (reference ``ref``), as
+    [(message, value), ...]: valid patches only, column-major order, a subtracted mean, sums instead of means,
+    division by n - 1."""
+    n, H, W = x.shape
+    order = np.arange(P * P).reshape(P, P).T.ravel()  # column-major order of the offsets
+    win = np.lib.stride_tricks.sliding_window_view(x, (P, P), axis=(1, 2)).reshape(-1, P * P)
+    xc = x - x.mean(axis=0)
+    ref_c = theory.patch_covariance(theory.fourier_variances_from_samples(xc, center=False), P)
+    return [
+        (
+            "you use only the patches that fit inside the image; Sigma_patch averages over every position, "
+            "wrapping around the edges (np.roll or index modulo H, W)",
+            win.T @ win / win.shape[0],
+        ),
+        (
+            "the entries are right but in the wrong order: flatten each patch row by row (offsets as in "
+            "theory.patch_offsets), not column by column",
+            ref[np.ix_(order, order)],
+        ),
+        ("you subtracted the mean: the theory uses the second moment of the data as given (zero-mean data)", ref_c),
+        (f"you summed over the {H * W} positions instead of averaging over them", ref * H * W),
+        ("you summed over images and positions instead of averaging", ref * n * H * W),
+        ("you divided by n - 1 instead of n", ref * n / (n - 1)),
+    ]
+
+
+def _patch_case(fn, rep, x, P):
+    """One case of :func:`check_patch_covariance`: is ``fn`` right for the patch size ``P``?"""
+    ref = theory.patch_covariance(theory.fourier_variances_from_samples(x, center=False), P)
+    got = _as_array(_call(fn, "function", x.copy(), P), "function", (P * P, P * P))
+    if np.allclose(got, ref, rtol=1e-8, atol=1e-10):
+        return True
+    rep.fail(
+        f"for patch = {P} your matrix differs from Sigma_patch (largest error "
+        f"{np.max(np.abs(got - ref)):.3g}, largest entry {np.max(np.abs(ref)):.3g})"
+    )
+    _named(rep, got, _patch_mistakes(x, ref, P), rtol=1e-8, atol=1e-10)
+    if P > 1 and np.allclose(np.diag(got), np.diag(ref), rtol=1e-8):
+        rep.fail(
+            "the diagonal is right, the off-diagonal entries are not: entry (a, b) is the average of "
+            "x[i + o_a] x[i + o_b] over positions i, with the offsets o in row-major order"
+        )
+    return False
 
 
 @_guarded("patch covariance (ch. 7)")
@@ -1206,58 +1343,47 @@ def check_patch_covariance(fn, *, verbose=True) -> Verdict:
     rep = _Report("patch covariance (ch. 7)")
     x = _patch_data()
     n, H, W = x.shape
-    for P in (3, 5, 1):
-        ref = theory.patch_covariance(theory.fourier_variances_from_samples(x, center=False), P)
-        got = _as_array(_call(fn, "function", x.copy(), P), "function", (P * P, P * P))
-        if np.allclose(got, ref, rtol=1e-8, atol=1e-10):
-            continue
-        rep.fail(
-            f"for patch = {P} your matrix differs from Sigma_patch (largest error "
-            f"{np.max(np.abs(got - ref)):.3g}, largest entry {np.max(np.abs(ref)):.3g})"
-        )
-        r = P // 2
-        order = np.arange(P * P).reshape(P, P).T.ravel()  # column-major order of the offsets
-        win = np.lib.stride_tricks.sliding_window_view(x, (P, P), axis=(1, 2)).reshape(-1, P * P)
-        xc = x - x.mean(axis=0)
-        ref_c = theory.patch_covariance(theory.fourier_variances_from_samples(xc, center=False), P)
-        _named(
-            rep,
-            got,
-            [
-                (
-                    "you use only the patches that fit inside the image; Sigma_patch averages over every position, "
-                    "wrapping around the edges (np.roll or index modulo H, W)",
-                    win.T @ win / win.shape[0],
-                ),
-                (
-                    "the entries are right but in the wrong order: flatten each patch row by row (offsets as in "
-                    "theory.patch_offsets), not column by column",
-                    ref[np.ix_(order, order)],
-                ),
-                (
-                    "you subtracted the mean: the theory uses the second moment of the data as given (zero-mean data)",
-                    ref_c,
-                ),
-                (f"you summed over the {H * W} positions instead of averaging over them", ref * H * W),
-                ("you summed over images and positions instead of averaging", ref * n * H * W),
-                ("you divided by n - 1 instead of n", ref * n / (n - 1)),
-            ],
-            rtol=1e-8,
-            atol=1e-10,
-        )
-        if P > 1 and np.allclose(np.diag(got), np.diag(ref), rtol=1e-8) and r > 0:
-            rep.fail(
-                "the diagonal is right, the off-diagonal entries are not: entry (a, b) is the average of "
-                "x[i + o_a] x[i + o_b] over positions i, with the offsets o in row-major order"
-            )
-        return rep.done(verbose)
-    rep.note(f"compared for patch sizes 5, 3 and 1 on {n} non-stationary {H}x{W} images")
+    if all(_patch_case(fn, rep, x, P) for P in (3, 5, 1)):
+        rep.note(f"compared for patch sizes 5, 3 and 1 on {n} non-stationary {H}x{W} images")
     return rep.done(verbose)
 
 
 # ------------------------------------------------------------------------------------------------------------------
 # Chapter 8: EDM preconditioning as an initial weight
 # ------------------------------------------------------------------------------------------------------------------
+
+
+def _initial_weight_mistakes(sigma, sd):
+    """The named mistakes of the preconditioned initial weight for σ_d = ``sd``, as [(message, value), ...]:
+    1 - c_skip, c_out, c_in, the squares missing, the plain start 0."""
+    c_skip, c_out, c_in = theory.edm_preconditioning(sigma, sigma_data=sd)
+    only_skip = "with the inner network at zero only the skip connection c_skip x is left"
+    return [
+        (
+            "you return 1 - c_skip = sigma^2/(sigma^2 + sigma_d^2): the skip connection keeps the input at LOW "
+            "noise (Q -> 1 as sigma -> 0)",
+            1.0 - c_skip,
+        ),
+        (f"you return c_out = sigma sigma_d / sqrt(sigma^2 + sigma_d^2): {only_skip}", c_out),
+        (f"you return c_in = 1/sqrt(sigma^2 + sigma_d^2): {only_skip}", c_in),
+        ("the squares are missing: c_skip = sigma_d^2 / (sigma^2 + sigma_d^2)", sd / (sigma + sd)),
+        (
+            "you return 0, the plain one-layer start: with preconditioning the denoiser at V = 0 is c_skip x, not 0",
+            np.zeros_like(sigma),
+        ),
+    ]
+
+
+def _initial_weight_case(fn, rep, sigma, sd):
+    """One case of :func:`check_preconditioned_initial_weight`: is ``fn`` right for σ_d = ``sd``?"""
+    c_skip = theory.edm_preconditioning(sigma, sigma_data=sd)[0]
+    got = _as_array(_call(fn, "function", sigma.copy(), sigma_data=sd), "function", sigma.shape)
+    if np.allclose(got, c_skip, rtol=1e-9, atol=0):
+        return True
+    i = int(np.argmax(np.abs(got - c_skip)))
+    rep.fail(f"with sigma_data = {sd}: at sigma = {sigma[i]:.3g} you give {got[i]:.6g}, expected {c_skip[i]:.6g}")
+    _named(rep, got, _initial_weight_mistakes(sigma, sd), rtol=1e-9, atol=1e-15)
+    return False
 
 
 @_guarded("preconditioned initial weight (ch. 8)")
@@ -1273,51 +1399,61 @@ def check_preconditioned_initial_weight(fn, *, verbose=True) -> Verdict:
     _check_callable(fn, "fn")
     rep = _Report("preconditioned initial weight (ch. 8)")
     sigma = np.logspace(-3, 3, 37)
-    for sd in (0.5, 1.0, 0.2):
-        c_skip, c_out, c_in = theory.edm_preconditioning(sigma, sigma_data=sd)
-        got = _as_array(_call(fn, "function", sigma.copy(), sigma_data=sd), "function", sigma.shape)
-        if np.allclose(got, c_skip, rtol=1e-9, atol=0):
-            continue
-        i = int(np.argmax(np.abs(got - c_skip)))
-        rep.fail(f"with sigma_data = {sd}: at sigma = {sigma[i]:.3g} you give {got[i]:.6g}, expected {c_skip[i]:.6g}")
-        _named(
-            rep,
-            got,
-            [
-                (
-                    "you return 1 - c_skip = sigma^2/(sigma^2 + sigma_d^2): the skip connection keeps the input at LOW "
-                    "noise (Q -> 1 as sigma -> 0)",
-                    1.0 - c_skip,
-                ),
-                (
-                    "you return c_out = sigma sigma_d / sqrt(sigma^2 + sigma_d^2): with the inner network at "
-                    "zero only the "
-                    "skip connection c_skip x is left",
-                    c_out,
-                ),
-                (
-                    "you return c_in = 1/sqrt(sigma^2 + sigma_d^2): with the inner network at zero only the skip "
-                    "connection c_skip x is left",
-                    c_in,
-                ),
-                ("the squares are missing: c_skip = sigma_d^2 / (sigma^2 + sigma_d^2)", sd / (sigma + sd)),
-                (
-                    "you return 0, the plain one-layer start: with preconditioning the denoiser at V = 0 is "
-                    "c_skip x, not 0",
-                    np.zeros_like(sigma),
-                ),
-            ],
-            rtol=1e-9,
-            atol=1e-15,
-        )
-        return rep.done(verbose)
-    rep.note("compared for 37 noise levels in [1e-3, 1e3] and sigma_data in (0.5, 1.0, 0.2)")
+    if all(_initial_weight_case(fn, rep, sigma, sd) for sd in (0.5, 1.0, 0.2)):
+        rep.note("compared for 37 noise levels in [1e-3, 1e3] and sigma_data in (0.5, 1.0, 0.2)")
     return rep.done(verbose)
 
 
 # ------------------------------------------------------------------------------------------------------------------
 # Chapter 9: the alignment score
 # ------------------------------------------------------------------------------------------------------------------
+
+
+def _diagonal_share(M):
+    """χ of a rotated covariance ``M``: the share of its squared entries on the diagonal (eq. gen-measures)."""
+    return np.sum(np.diag(M) ** 2) / np.sum(M**2)
+
+
+def _alignment_mistakes(x, U, C, ref):
+    """The named mistakes of an alignment score of the samples ``x`` (covariance ``C``, eigenvectors ``U``,
+    reference ``ref``), as [(message, value), ...]: no centring, no rotation, U transposed, no squares, a root."""
+    n = len(x)
+    M = U.T @ C @ U
+    return [
+        (
+            "you did not centre the samples: chi uses the covariance, which subtracts the samples' mean",
+            _diagonal_share(U.T @ (x.T @ x / n) @ U),
+        ),
+        (
+            "you used the diagonal of the covariance in pixel space; rotate it first: M = U.T @ cov @ U",
+            _diagonal_share(C),
+        ),
+        (
+            "U holds the eigenvectors in its COLUMNS: rotate with U.T @ cov @ U, not U @ cov @ U.T",
+            _diagonal_share(U @ C @ U.T),
+        ),
+        (
+            "the squares are missing: chi = sum of squared diagonal entries / sum of all squared entries",
+            np.sum(np.abs(np.diag(M))) / np.sum(np.abs(M)),
+        ),
+        ("you took a square root: chi is the ratio of squared norms, not of norms", math.sqrt(ref)),
+    ]
+
+
+def _alignment_case(fn, rep, rng, U, name, n, cov):
+    """One case of :func:`check_alignment_score`: ``n`` samples drawn from N(m, ``cov``)."""
+    d = U.shape[0]
+    x = rng.multivariate_normal(np.linspace(1, 3, d), cov, size=n)
+    C = np.cov(x, rowvar=False)
+    ref = float(_diagonal_share(U.T @ C @ U))
+    got = _as_number(_call(fn, "function", x.copy(), U.copy()), "alignment score")
+    if abs(got - ref) <= 1e-6 * ref:
+        return True
+    rep.fail(f"for the {name} case (n = {n}, d = {d}) your chi = {got:.6g}, expected {ref:.6g}")
+    if not 0 < got <= 1 + 1e-12:
+        rep.fail("chi must lie in (0, 1]: it is the share of the squared covariance that sits on the diagonal")
+    _named(rep, np.array(got), _alignment_mistakes(x, U, C, ref), rtol=1e-6, atol=0)
+    return False
 
 
 @_guarded("alignment score (ch. 9)")
@@ -1336,57 +1472,53 @@ def check_alignment_score(fn, *, verbose=True) -> Verdict:
     rng = np.random.default_rng(51)
     d = 8
     U = np.linalg.qr(rng.normal(size=(d, d)))[0]
-    for name, n, cov in (
+    cases = (
         ("aligned", 4000, U @ np.diag(np.logspace(0, -2, d)) @ U.T),
         ("random", 300, (lambda A: A @ A.T / d)(rng.normal(size=(d, d)))),
         ("n < d", 6, np.eye(d)),
-    ):
-        x = rng.multivariate_normal(np.linspace(1, 3, d), cov, size=n)
-        C = np.cov(x, rowvar=False)
-        M = U.T @ C @ U
-        ref = float(np.sum(np.diag(M) ** 2) / np.sum(M**2))
-        got = _as_number(_call(fn, "function", x.copy(), U.copy()), "alignment score")
-        if abs(got - ref) <= 1e-6 * ref:
-            continue
-        rep.fail(f"for the {name} case (n = {n}, d = {d}) your chi = {got:.6g}, expected {ref:.6g}")
-        if not 0 < got <= 1 + 1e-12:
-            rep.fail("chi must lie in (0, 1]: it is the share of the squared covariance that sits on the diagonal")
-        S = x.T @ x / n
-        Ms = U.T @ S @ U
-        Mt = U @ C @ U.T
-        _named(
-            rep,
-            np.array(got),
-            [
-                (
-                    "you did not centre the samples: chi uses the covariance, which subtracts the samples' mean",
-                    np.sum(np.diag(Ms) ** 2) / np.sum(Ms**2),
-                ),
-                (
-                    "you used the diagonal of the covariance in pixel space; rotate it first: M = U.T @ cov @ U",
-                    np.sum(np.diag(C) ** 2) / np.sum(C**2),
-                ),
-                (
-                    "U holds the eigenvectors in its COLUMNS: rotate with U.T @ cov @ U, not U @ cov @ U.T",
-                    np.sum(np.diag(Mt) ** 2) / np.sum(Mt**2),
-                ),
-                (
-                    "the squares are missing: chi = sum of squared diagonal entries / sum of all squared entries",
-                    np.sum(np.abs(np.diag(M))) / np.sum(np.abs(M)),
-                ),
-                ("you took a square root: chi is the ratio of squared norms, not of norms", math.sqrt(ref)),
-            ],
-            rtol=1e-6,
-            atol=0,
-        )
-        return rep.done(verbose)
-    rep.note("compared on an aligned, a random and an n < d sample covariance")
+    )
+    if all(_alignment_case(fn, rep, rng, U, name, n, cov) for name, n, cov in cases):
+        rep.note("compared on an aligned, a random and an n < d sample covariance")
     return rep.done(verbose)
 
 
 # ------------------------------------------------------------------------------------------------------------------
 # Chapter 10: the EDM-preconditioned linear null model
 # ------------------------------------------------------------------------------------------------------------------
+
+
+def _preconditioned_weight_mistakes(lam, sigma, tau, eta):
+    """The named mistakes of the preconditioned linear weight, as [(message, value), ...]: the plain one-layer
+    weight, the plain rate from c_skip, η_eff without the density p(σ), η_eff without 1/(σ² + σ_d²)."""
+    K = lam / (lam + sigma**2)
+    c_skip = theory.edm_preconditioning(sigma)[0]
+    dens = theory.edm_noise_density(sigma)
+
+    def w(q, rate):
+        return K + (q - K) * np.exp(-2.0 * rate * (lam + sigma**2) * tau)
+
+    return [
+        (
+            "this is the plain one-layer weight (start 0, rate 2 eta (lam + sigma^2)): preconditioning starts the "
+            "weight at c_skip(sigma) and weighting changes the learning rate to eta p(sigma)/(sigma^2 + sigma_d^2)",
+            w(0.0, eta),
+        ),
+        (
+            "the start c_skip is right but the rate is not: the EDM weighting and noise sampling turn eta into "
+            "eta_eff = eta p(sigma)/(sigma^2 + sigma_d^2)",
+            w(c_skip, eta),
+        ),
+        (
+            "the density p(sigma) of ln sigma is missing from eta_eff: noise levels are sampled from "
+            "ln sigma ~ N(-1.2, 1.2^2), so rare noise levels learn slowly",
+            w(c_skip, eta / (sigma**2 + 0.25)),
+        ),
+        (
+            "the factor 1/(sigma^2 + sigma_d^2) is missing from eta_eff (lambda(sigma) c_out^2 c_in^2 = "
+            "1/(sigma^2 + sigma_d^2))",
+            w(c_skip, eta * dens),
+        ),
+    ]
 
 
 @_guarded("preconditioned linear weight (ch. 10)")
@@ -1403,8 +1535,6 @@ def check_preconditioned_weight(fn, *, verbose=True) -> Verdict:
     rate 2η(λ + σ²)), the start c_skip with the plain rate, η_eff without the density p(σ), η_eff without the
     factor 1/(σ² + σ_d²).
     """
-    from .theory import weighting as wt
-
     _check_callable(fn, "fn")
     rep = _Report("preconditioned linear weight (ch. 10)")
     rng = np.random.default_rng(61)
@@ -1417,8 +1547,7 @@ def check_preconditioned_weight(fn, *, verbose=True) -> Verdict:
     tol = 1e-9 + 1e-6 * np.abs(ref)
     if np.all(np.abs(got - ref) <= tol):
         at0 = _as_array(_call(fn, "function", lam.copy(), sigma.copy(), 0.0 * tau, eta=eta), "function", lam.shape)
-        c_skip = wt.edm_preconditioning(sigma)[0]
-        if not np.allclose(at0, c_skip, rtol=1e-9, atol=1e-12):
+        if not np.allclose(at0, theory.edm_preconditioning(sigma)[0], rtol=1e-9, atol=1e-12):
             rep.fail("at tau = 0 your weight should be c_skip(sigma), but it is not")
         rep.note(f"compared on {n} random (lam, sigma, tau) and at tau = 0")
         return rep.done(verbose)
@@ -1427,41 +1556,7 @@ def check_preconditioned_weight(fn, *, verbose=True) -> Verdict:
         f"wrong on {int(np.sum(np.abs(got - ref) > tol))} of {n} inputs; e.g. lam={lam[i]:.4g}, "
         f"sigma={sigma[i]:.4g}, tau={tau[i]:.4g}: you give {got[i]:.6g}, expected {ref[i]:.6g}"
     )
-    K = lam / (lam + sigma**2)
-    c_skip = wt.edm_preconditioning(sigma)[0]
-    dens = wt.edm_noise_density(sigma)
-
-    def w(q, rate):
-        return K + (q - K) * np.exp(-2.0 * rate * (lam + sigma**2) * tau)
-
-    _named(
-        rep,
-        got,
-        [
-            (
-                "this is the plain one-layer weight (start 0, rate 2 eta (lam + sigma^2)): preconditioning starts the "
-                "weight at c_skip(sigma) and weighting changes the learning rate to eta p(sigma)/(sigma^2 + sigma_d^2)",
-                w(0.0, eta),
-            ),
-            (
-                "the start c_skip is right but the rate is not: the EDM weighting and noise sampling turn eta into "
-                "eta_eff = eta p(sigma)/(sigma^2 + sigma_d^2)",
-                w(c_skip, eta),
-            ),
-            (
-                "the density p(sigma) of ln sigma is missing from eta_eff: noise levels are sampled from "
-                "ln sigma ~ N(-1.2, 1.2^2), so rare noise levels learn slowly",
-                w(c_skip, eta / (sigma**2 + 0.25)),
-            ),
-            (
-                "the factor 1/(sigma^2 + sigma_d^2) is missing from eta_eff (lambda(sigma) c_out^2 c_in^2 = "
-                "1/(sigma^2 + sigma_d^2))",
-                w(c_skip, eta * dens),
-            ),
-        ],
-        rtol=1e-6,
-        atol=1e-9,
-    )
+    _named(rep, got, _preconditioned_weight_mistakes(lam, sigma, tau, eta), rtol=1e-6, atol=1e-9)
     return rep.done(verbose)
 
 
@@ -1479,6 +1574,35 @@ def _lognormal_mean(f, p_mean=-1.2, p_std=1.2):
         return f(math.exp(p_mean + p_std * z)) * math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
 
     return integrate.quad(integrand, -40.0, 40.0, epsabs=1e-14, epsrel=1e-12, limit=400)[0]  # |z| > 40: < 1e-300
+
+
+def _shared_rate_mistakes(lam, eta, sd2, ref, a1):
+    """The named mistakes of the shared-weight rate (reference ``ref`` = 2η(λ a1 + a2)), as [(message, value),
+    ...]: the factor 2 missing, the σ² term missing, the per-σ rate at the median σ, no preconditioning factor."""
+    s_med = math.exp(-1.2)
+    m2 = _lognormal_mean(lambda s: s * s)
+    return [
+        (
+            "the factor 2 is missing: the per-mode loss (w - 1)^2 lam + sigma^2 w^2 has gradient 2((lam + "
+            "sigma^2) w - lam)",
+            0.5 * ref,
+        ),
+        (
+            "the sigma^2 term is missing: the noise part sigma^2 w^2 of the loss also pulls on the shared weight, so "
+            "the rate tends to 2 eta E[sigma^2/(sigma^2 + sigma_d^2)] > 0 for lam -> 0",
+            2.0 * eta * lam * a1,
+        ),
+        (
+            "this is the per-sigma rate at one noise level (the median): a shared matrix feels the AVERAGE over "
+            "sigma of (lam + sigma^2)/(sigma^2 + sigma_d^2)",
+            2.0 * eta * (lam + s_med**2) / (s_med**2 + sd2),
+        ),
+        (
+            "the preconditioning factor is missing: lambda(sigma) c_out c_in times c_out c_in is 1/(sigma^2 "
+            "+ sigma_d^2)",
+            2.0 * eta * (lam + m2),
+        ),
+    ]
 
 
 @_guarded("shared-weight rate (ch. 12)")
@@ -1508,36 +1632,5 @@ def check_shared_weight_rate(fn, *, verbose=True) -> Verdict:
         return rep.done(verbose)
     i = int(np.argmax(np.abs(got / ref - 1.0)))
     rep.fail(f"at lam = {lam[i]:.3g} you give {got[i]:.6g}, expected {ref[i]:.6g}")
-    s_med = math.exp(-1.2)
-    m2 = _lognormal_mean(lambda s: s * s)
-    _named(
-        rep,
-        got,
-        [
-            (
-                "the factor 2 is missing: the per-mode loss (w - 1)^2 lam + sigma^2 w^2 has gradient 2((lam + "
-                "sigma^2) w - "
-                "lam)",
-                0.5 * ref,
-            ),
-            (
-                "the sigma^2 term is missing: the noise part sigma^2 w^2 of the loss also pulls on the shared "
-                "weight, so "
-                "the rate tends to 2 eta E[sigma^2/(sigma^2 + sigma_d^2)] > 0 for lam -> 0",
-                2.0 * eta * lam * a1,
-            ),
-            (
-                "this is the per-sigma rate at one noise level (the median): a shared matrix feels the AVERAGE over "
-                "sigma of (lam + sigma^2)/(sigma^2 + sigma_d^2)",
-                2.0 * eta * (lam + s_med**2) / (s_med**2 + sd2),
-            ),
-            (
-                "the preconditioning factor is missing: lambda(sigma) c_out c_in times c_out c_in is 1/(sigma^2 "
-                "+ sigma_d^2)",
-                2.0 * eta * (lam + m2),
-            ),
-        ],
-        rtol=1e-5,
-        atol=1e-12,
-    )
+    _named(rep, got, _shared_rate_mistakes(lam, eta, sd2, ref, a1), rtol=1e-5, atol=1e-12)
     return rep.done(verbose)
