@@ -532,6 +532,39 @@ def test_exponent_problem_has_the_exponent_it_was_built_with():
     )
 
 
+def test_first_passages_agree_with_a_search_mode_by_mode():
+    """The checker's first passages of all modes at once (they name the "falling modes tested upwards" and
+    "arithmetic mean" mistakes) equal the per-mode search of first_passage above, for both thresholds and both
+    directions; the falling modes make the two directions differ."""
+    times, traj, lam = ex._exponent_problem(0.8)
+    geometric, arithmetic = np.sqrt(traj[:, 0] * lam), 0.5 * (traj[:, 0] + lam)
+    found = {}
+    for both_ways in (True, False):
+        found[both_ways] = ex._first_passages(times, traj, geometric, both_ways=both_ways)
+        want = [first_passage(times, v, t, both_ways=both_ways) for v, t in zip(traj, lam)]
+        np.testing.assert_array_equal(found[both_ways], want)
+    np.testing.assert_array_equal(
+        ex._first_passages(times, traj, arithmetic, both_ways=True),
+        [first_passage(times, v, t, mean=lambda a, b: (a + b) / 2) for v, t in zip(traj, lam)],
+    )
+    differ = ~np.isclose(found[True], found[False], equal_nan=True)
+    # modes 1, 5, 9 fall through their threshold; mode 12 (lam = 1e-6) starts above it and never gets there,
+    # so tested upwards it "crosses" at the first time
+    assert set(np.flatnonzero(differ)) == {1, 5, 9, 12}
+    assert np.isnan(found[True][12]) and found[False][12] == times[0]
+
+
+def test_mistake_tables_name_the_first_match_only():
+    rep = ex._Report("x")
+    values = [("other shape", np.ones(4)), ("far", 2 * np.ones(3)), ("first", np.ones(3) + 1e-9), ("next", np.ones(3))]
+    assert ex._named(rep, np.ones(3), values)
+    assert not ex._named(rep, np.ones(3), values[:2])
+    assert ex._first_mistake(rep, [("no", False), ("yes", True), ("also", True)])
+    assert not ex._first_mistake(rep, [("no", False)])
+    ex._every_problem(rep, [("a", True), ("b", False), ("c", True)])
+    assert rep.problems == ["first", "yes", "a", "c"]
+
+
 # ---------------------------------------------------------------- ex-ch7-patch-cov
 
 
