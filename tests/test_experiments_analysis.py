@@ -141,3 +141,32 @@ def test_committed_runs_and_read_only_analysis(tmp_path):
     before = {p: p.stat().st_mtime_ns for p in runs[0].iterdir()}
     assert analyze_run(runs[0], write=False)["summary"]["name"] == "t"
     assert {p: p.stat().st_mtime_ns for p in runs[0].iterdir()} == before and not (runs[0] / "analysis.json").exists()
+
+
+def test_format_summary_table_by_hand():
+    """Every line of the table, written out by hand from a summary with known numbers (rounding, column widths,
+    a branch with too few modes, a table left out when absent or empty)."""
+    from spectral_bias.experiments import format_summary
+
+    fit = {"alpha": 1.234, "ci_alpha": [1.0, 1.5], "r2": 0.987, "n": 12}
+    summary = {
+        "name": "demo",
+        "final_chi": 0.98765,
+        "final_mean_err": 0.012345,
+        "final_median_ratio": 1.5,
+        "fits": {"geometric": {"gray-zone": {"increasing": fit, "decreasing": None}}},
+        "patch_fits": None,
+        "linear_theory_fits": {
+            "harmonic": {"authors": {"increasing": {"alpha": 0.5, "ci_alpha": [0.456, 0.5449], "r2": 1.0, "n": 3}}}
+        },
+        "timings": {"setup_s": 0.04, "train_s": 12.345, "measure_s": 1.26},
+    }
+    assert format_summary(summary).split("\n") == [
+        "run demo: final alignment chi = 0.988, mean error = 0.0123, median gen_var/lambda = 1.500",
+        "  modes       geometric gray-zone increasing alpha = 1.23  95% CI [1.00, 1.50]  R2 = 0.99  N = 12",
+        "  modes       geometric gray-zone decreasing too few modes",
+        "  linear thy  harmonic  authors   increasing alpha = 0.50  95% CI [0.46, 0.54]  R2 = 1.00  N = 3",
+        "  timings: setup 0.0 s, train 12.3 s, measure 1.3 s",
+    ]
+    del summary["patch_fits"], summary["linear_theory_fits"]
+    assert len(format_summary(summary).split("\n")) == 4

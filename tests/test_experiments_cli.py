@@ -13,7 +13,7 @@ import pytest
 import tomllib
 
 from spectral_bias import __version__
-from spectral_bias.experiments import load_config
+from spectral_bias.experiments import format_summary, load_config
 from spectral_bias.experiments.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -188,3 +188,15 @@ def test_console_script_is_declared_and_is_the_module_cli(tmp_path, tiny):
         )
         assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
         assert "must hold a JSON object" in r.stderr
+
+
+def test_analyze_prints_the_summary_table(tmp_path, tiny, capsys):
+    rc, out, err = run_main(capsys, "run", tiny, "--out", tmp_path / "r", "--no-progress")
+    assert rc == 0, err
+    table = out.split("results in")[0]
+    rc, out, err = run_main(capsys, "analyze", tmp_path / "r")
+    summary = json.loads((tmp_path / "r" / "analysis.json").read_text())
+    assert rc == 0 and err == "" and out == table == format_summary(summary) + "\n"
+    lines = out.splitlines()
+    assert lines[0].startswith("run tiny: final alignment chi = ") and lines[-1].startswith("  timings: setup ")
+    assert len(lines) == 2 + 2 * 2 * 2 * 2  # (modes, linear theory) x criterion x rule x branch; no patches
