@@ -115,21 +115,17 @@ def test_conv_theory_analysis_measures_the_circulant_model_in_the_given_basis():
         conv_theory_analysis(np.zeros((5, 3, 4, 4)), lam, np.eye(16), cfg)
 
 
-def test_committed_runs_and_read_only_analysis(tmp_path):
+def test_committed_runs_and_read_only_analysis(tmp_path, tiny_run):
     from spectral_bias.experiments import config_from_dict, run_experiment
     from spectral_bias.experiments.analysis import analyze_run, committed_runs
 
-    cfg = config_from_dict(
-        {
-            "name": "t",
-            "threads": 1,
-            "device": "cpu",
-            "data": {"name": "gaussian", "dim": 4, "n_train": 64},
-            "model": {"kind": "mlp", "nlayers": 1, "nhidden": 8, "time_embed_dim": 4},
-            "train": {"steps": 4, "batch_size": 8},
-            "eval": {"n_snapshots": 3, "n_samples": 8, "sampler_steps": 3, "n_show": 0, "n_show_snapshots": 0},
-        }
-    )
+    small = {
+        "data": {"dim": 4, "n_train": 64},
+        "model": {"nlayers": 1, "nhidden": 8, "time_embed_dim": 4, "dropout": 0.0},
+        "train": {"steps": 4, "batch_size": 8, "lr": 1e-4},
+        "eval": {"n_snapshots": 3, "n_samples": 8, "batch_size": 1024, "n_show": 0, "n_show_snapshots": 0},
+    }
+    cfg = config_from_dict(tiny_run(name="t", device="cpu", **small))
     for seed in (2, 0):
         run_experiment(cfg, tmp_path / "results" / "t" / f"seed{seed}", progress=False)
     (tmp_path / "results" / "t" / "seedx").mkdir()
