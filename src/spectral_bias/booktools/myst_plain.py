@@ -567,6 +567,7 @@ def _convert_lines(lines: list[str], page: _Page) -> list[str]:
 
 # One renderer per directive kind: (name, argument, options, converted and trimmed body, page) -> Markdown lines.
 def _render_proof(name, arg, opts, body, page):
+    """A proof: "*Proof.*", the body, a closing square."""
     return ["", "*Proof.*", "", *body, "", "$\\blacksquare$", ""]
 
 
@@ -578,6 +579,7 @@ def _render_prf(name, arg, opts, body, page):
 
 
 def _render_exercise(name, arg, opts, body, page):
+    """An exercise after a rule: "**Exercise N.k** (title)." and the body."""
     number = page.next("exercise")
     head = f"**Exercise {number}** ({arg})." if arg else f"**Exercise {number}.**"
     return ["", "---", "", head, "", *body, ""]
@@ -602,6 +604,7 @@ def _render_solution(name, arg, opts, body, page):
 
 
 def _render_solution_end(name, arg, opts, body, page):
+    """The end of a solution that spans cells."""
     return ["", "*End of the solution.*", ""]
 
 
@@ -617,34 +620,41 @@ def _render_glue(name, arg, opts, body, page):
 
 
 def _render_math(name, arg, opts, body, page):
+    """A ``math`` directive as display maths, tagged with its number when labelled."""
     tag = [f"\\tag{{{page.next('equation')}}}"] if "label" in opts else []
     return ["", "$$", *body, *tag, "$$", ""]
 
 
 def _render_image(name, arg, opts, body, page):
+    """An image as a Markdown image (its ``:alt:`` text kept)."""
     return ["", f"![{opts.get('alt', '')}]({arg})", ""]
 
 
 def _render_figure(name, arg, opts, body, page):
+    """A figure: the image, then "*Figure N.k: caption*" with the number scan_page gave it."""
     caption = " ".join(body).strip()
     label = f"Figure {page.next('figure')}"
     return ["", f"![{opts.get('alt', caption)}]({arg})", "", f"*{label}: {caption}*" if caption else f"*{label}*", ""]
 
 
 def _render_table(name, arg, opts, body, page):
+    """A table (``table``, ``list-table``, ``csv-table``): "*Table N.k: title*" above the body."""
     label = f"Table {page.next('table')}"
     return ["", f"*{label}{': ' + arg if arg else ''}*", "", *body, ""]
 
 
 def _render_bibliography(name, arg, opts, body, page):
+    """The bibliography: a pointer to the book's page (a twin has no bibliography of its own)."""
     return ["", "*(The bibliography is a page of the book.)*", ""]
 
 
 def _render_glossary(name, arg, opts, body, page):
+    """A glossary: each term in bold above its definition."""
     return ["", *_glossary(body), ""]
 
 
 def _render_code(name, arg, opts, body, page):
+    """A code directive as a plain fenced code block in its language (first word of the argument)."""
     return ["```" + (arg.split()[0] if arg else ""), *body, "```"]
 
 
