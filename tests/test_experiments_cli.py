@@ -13,16 +13,15 @@ import pytest
 import tomllib
 
 from spectral_bias import __version__
-from spectral_bias.experiments import load_config
+from spectral_bias.experiments import format_summary, load_config
 from spectral_bias.experiments.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = str(ROOT / "src")
-TINY = {
-    "name": "tiny",
-    "threads": 1,
-    "data": {"name": "gaussian", "dim": 4, "n_train": 64},
-    "model": {"kind": "mlp", "nlayers": 1, "nhidden": 8, "time_embed_dim": 4},
+# this file's run: the shared tiny run cut to the bone (one small layer, 6 steps, 8 samples, nothing shown)
+CLI_RUN = {
+    "data": {"dim": 4, "n_train": 64},
+    "model": {"nlayers": 1, "nhidden": 8, "time_embed_dim": 4, "dropout": 0.0},
     "train": {"steps": 6, "batch_size": 8, "lr": 1e-3},
     "eval": {"n_snapshots": 3, "n_samples": 8, "sampler_steps": 2, "batch_size": 8, "n_show": 0, "n_show_snapshots": 0},
 }
@@ -46,9 +45,9 @@ def assert_one_line_error(rc, err, *needles):
 
 
 @pytest.fixture
-def tiny(tmp_path):
+def tiny(tmp_path, tiny_run):
     p = tmp_path / "tiny.json"
-    p.write_text(json.dumps(TINY))
+    p.write_text(json.dumps(tiny_run(**CLI_RUN)))
     return p
 
 
@@ -58,11 +57,12 @@ def unfinished(tmp_path, tiny, capsys):
     return tmp_path / "u"
 
 
-def test_misuse_table(tmp_path, tiny, unfinished, capsys, monkeypatch):
+def test_misuse_table(tmp_path, tiny, unfinished, capsys, monkeypatch, tiny_run):
     (tmp_path / "list.json").write_text("[1, 2]")
     (tmp_path / "broken.json").write_text('{"name": ')
     (tmp_path / "bin.json").write_bytes(b"\xff\xfe\x00")
-    gauss3 = dict(TINY, data=dict(TINY["data"], channels=3))
+    gauss3 = tiny_run(**CLI_RUN)
+    gauss3["data"]["channels"] = 3
     (tmp_path / "gauss3.json").write_text(json.dumps(gauss3))
     trunc = tmp_path / "trunc"
     trunc.mkdir()
@@ -188,3 +188,15 @@ def test_console_script_is_declared_and_is_the_module_cli(tmp_path, tiny):
         )
         assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
         assert "must hold a JSON object" in r.stderr
+
+
+def test_analyze_prints_the_summary_table(tmp_path, tiny, capsys):
+    rc, out, err = run_main(capsys, "run", tiny, "--out", tmp_path / "r", "--no-progress")
+    assert rc == 0, err
+    table = out.split("results in")[0]
+    rc, out, err = run_main(capsys, "analyze", tmp_path / "r")
+    summary = json.loads((tmp_path / "r" / "analysis.json").read_text())
+    assert rc == 0 and err == "" and out == table == format_summary(summary) + "\n"
+    lines = out.splitlines()
+    assert lines[0].startswith("run tiny: final alignment chi = ") and lines[-1].startswith("  timings: setup ")
+    assert len(lines) == 2 + 2 * 2 * 2 * 2  # (modes, linear theory) x criterion x rule x branch; no patches

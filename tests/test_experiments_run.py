@@ -12,21 +12,18 @@ import pytest
 from spectral_bias.experiments import analyze_run, config_from_dict, load_results, run_experiment
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
-TINY = {
-    "name": "tiny",
-    "threads": 1,
-    "data": {"name": "gaussian", "dim": 6, "n_train": 256},
-    "model": {"kind": "mlp", "nlayers": 2, "nhidden": 16, "time_embed_dim": 8, "dropout": 0.1},
-    "train": {"steps": 40, "batch_size": 32, "lr": 3e-3, "checkpoint_every": 7},
-    "eval": {
-        "n_snapshots": 8,
-        "n_samples": 64,
-        "sampler_steps": 4,
-        "batch_size": 40,
-        "n_show": 3,
-        "n_show_snapshots": 3,
-    },
+# this file's run: the shared tiny run with more data, steps, snapshots and samples, a checkpoint every 7 steps
+RUN = {
+    "data": {"n_train": 256},
+    "train": {"steps": 40, "batch_size": 32, "checkpoint_every": 7},
+    "eval": {"n_snapshots": 8, "n_samples": 64, "sampler_steps": 4, "batch_size": 40, "n_show_snapshots": 3},
 }
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_run):
+    """This file's run configuration (a plain dict)."""
+    return tiny_run(**RUN)
 
 
 def _arrays_equal(a, b):
@@ -37,14 +34,14 @@ def _arrays_equal(a, b):
 
 
 @pytest.fixture(scope="module")
-def full_run(tmp_path_factory):
+def full_run(tmp_path_factory, tiny):
     d = tmp_path_factory.mktemp("full")
-    return d, run_experiment(config_from_dict(TINY), d, progress=False)
+    return d, run_experiment(config_from_dict(tiny), d, progress=False)
 
 
 @pytest.mark.parametrize("stop_at", [7, 13])  # at a periodic checkpoint, and between two of them
-def test_resume_is_bit_identical(tmp_path, full_run, stop_at):
-    cfg = config_from_dict(TINY)
+def test_resume_is_bit_identical(tmp_path, full_run, stop_at, tiny):
+    cfg = config_from_dict(tiny)
     full_dir, full = full_run
     assert run_experiment(cfg, tmp_path / "cut", stop_after=stop_at, progress=False) is None
     assert not (tmp_path / "cut" / "results.npz").exists()
@@ -53,7 +50,7 @@ def test_resume_is_bit_identical(tmp_path, full_run, stop_at):
     assert resumed["info"]["config"] == full["info"]["config"]
 
 
-def test_run_outputs_and_measurement_consistency(tmp_path, full_run):
+def test_run_outputs_and_measurement_consistency(tmp_path, full_run, tiny):
     full_dir, res = full_run
     T = len(res["steps"])
     assert res["steps"][0] == 0 and res["steps"][-1] == 40
@@ -68,7 +65,7 @@ def test_run_outputs_and_measurement_consistency(tmp_path, full_run):
     t = info["timings"]
     assert t["steps_per_s"] > 0 and t["samples_per_s"] > 0 and t["peak_rss_mib"] > 0
     with pytest.raises(FileNotFoundError, match="checkpoint"):
-        run_experiment(config_from_dict(TINY), tmp_path / "empty", resume=True, progress=False)
+        run_experiment(config_from_dict(tiny), tmp_path / "empty", resume=True, progress=False)
 
 
 def test_analysis_recovers_inverse_variance_law_from_synthetic_trajectories(tmp_path, full_run):
@@ -117,11 +114,11 @@ def _cli(*args, cwd):
     )
 
 
-def test_cli_run_resume_analyze_list(tmp_path, full_run, capsys):
+def test_cli_run_resume_analyze_list(tmp_path, full_run, capsys, tiny):
     from spectral_bias.experiments.__main__ import main
 
     cfgp = tmp_path / "tiny.json"
-    cfgp.write_text(json.dumps(TINY))
+    cfgp.write_text(json.dumps(tiny))
     # real subprocesses: a run stopped after 20 steps, then resumed, ends identical to the uninterrupted run
     r = _cli("run", str(cfgp), "--out", "b", "--stop-after", "20", "--no-progress", cwd=tmp_path)
     assert r.returncode == 0 and "--resume" in r.stdout, r.stderr

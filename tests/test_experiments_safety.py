@@ -24,27 +24,14 @@ from spectral_bias.experiments import train as train_mod
 from spectral_bias.experiments.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
-TINY = {
-    "name": "tiny",
-    "threads": 1,
-    "data": {"name": "gaussian", "dim": 5, "n_train": 128},
-    "model": {"kind": "mlp", "nlayers": 2, "nhidden": 16, "time_embed_dim": 8, "dropout": 0.1},
-    "train": {"steps": 30, "batch_size": 16, "lr": 3e-3},
-    "eval": {
-        "n_snapshots": 6,
-        "n_samples": 32,
-        "sampler_steps": 3,
-        "batch_size": 20,
-        "n_show": 2,
-        "n_show_snapshots": 2,
-    },
-}
+# this file's run: the shared tiny run in 5 dimensions, 32 samples per snapshot, 2 of them shown
+SAFETY_RUN = {"data": {"dim": 5}, "eval": {"n_samples": 32, "n_show": 2}}
 
 
-def cfg(**train):
-    d = json.loads(json.dumps(TINY))
-    d["train"].update(train)
-    return config_from_dict(d)
+@pytest.fixture(scope="module")
+def cfg(tiny_run):
+    """This file's run as a config; ``cfg(lr=...)`` replaces fields of its train section."""
+    return lambda **train: config_from_dict(tiny_run(train=train, **SAFETY_RUN))
 
 
 def same_results(a_dir, b_dir):
@@ -60,7 +47,7 @@ def leftovers(folder):
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory):
+def reference(tmp_path_factory, cfg):
     d = tmp_path_factory.mktemp("ref")
     run_experiment(cfg(), d, progress=False)
     return d
@@ -147,7 +134,7 @@ def test_foreign_checkpoint_is_refused(tmp_path):
 # --- resume and the run folder ---
 
 
-def test_resume_refuses_a_changed_config_naming_the_fields(tmp_path):
+def test_resume_refuses_a_changed_config_naming_the_fields(tmp_path, cfg):
     assert run_experiment(cfg(), tmp_path, stop_after=7, progress=False) is None
     with pytest.raises(
         ValueError,
@@ -161,7 +148,7 @@ def test_resume_refuses_a_changed_config_naming_the_fields(tmp_path):
     assert run_experiment(c, tmp_path, resume=True, progress=False)["steps"][-1] == 30
 
 
-def test_fresh_run_refuses_a_used_folder_unless_overwrite(tmp_path, reference):
+def test_fresh_run_refuses_a_used_folder_unless_overwrite(tmp_path, reference, cfg):
     d = tmp_path / "run"
     run_experiment(cfg(), d, stop_after=3, progress=False)
     before = (d / "checkpoint.pt").read_bytes()
@@ -176,7 +163,7 @@ def test_fresh_run_refuses_a_used_folder_unless_overwrite(tmp_path, reference):
         run_experiment(cfg(), tmp_path / "empty", resume=True, progress=False)
 
 
-def test_stop_after_zero_runs_no_step_and_resumes_identically(tmp_path, reference):
+def test_stop_after_zero_runs_no_step_and_resumes_identically(tmp_path, reference, cfg):
     calls = []
     real = train_mod.edm_loss
     try:
@@ -193,7 +180,7 @@ def test_stop_after_zero_runs_no_step_and_resumes_identically(tmp_path, referenc
         run_experiment(cfg(), tmp_path / "x", stop_after=-1, progress=False)
 
 
-def test_time_based_checkpoints_when_checkpoint_every_is_zero(tmp_path, monkeypatch):
+def test_time_based_checkpoints_when_checkpoint_every_is_zero(tmp_path, monkeypatch, cfg):
     saved = []
     real = train_mod.save_checkpoint
     monkeypatch.setattr(train_mod, "save_checkpoint", lambda p, st: saved.append(st["step"]) or real(p, st))
@@ -201,7 +188,7 @@ def test_time_based_checkpoints_when_checkpoint_every_is_zero(tmp_path, monkeypa
     assert saved == list(range(1, 31)) + [30]  # after every step (time elapsed), and the finished state
 
 
-def test_signal_writes_checkpoint_then_resume_is_identical(tmp_path, reference, monkeypatch):
+def test_signal_writes_checkpoint_then_resume_is_identical(tmp_path, reference, monkeypatch, cfg):
     real, n = train_mod.edm_loss, [0]
 
     def loss_then_sigterm(*a, **k):
@@ -219,7 +206,7 @@ def test_signal_writes_checkpoint_then_resume_is_identical(tmp_path, reference, 
     same_results(reference, tmp_path)
 
 
-def test_nan_loss_stops_with_its_step(tmp_path, monkeypatch):
+def test_nan_loss_stops_with_its_step(tmp_path, monkeypatch, cfg):
     real, n = train_mod.edm_loss, [0]
 
     def diverging(*a, **k):
@@ -233,7 +220,7 @@ def test_nan_loss_stops_with_its_step(tmp_path, monkeypatch):
     assert not (tmp_path / "results.npz").exists()
 
 
-def test_non_finite_samples_stop_with_their_step(tmp_path, monkeypatch):
+def test_non_finite_samples_stop_with_their_step(tmp_path, monkeypatch, cfg):
     real, n = train_mod.heun_sample, [0]
 
     def exploding(model, noise, sigmas):
@@ -246,7 +233,7 @@ def test_non_finite_samples_stop_with_their_step(tmp_path, monkeypatch):
         run_experiment(cfg(), tmp_path, progress=False)
 
 
-def test_disk_full_leaves_no_partial_or_temporary_file(tmp_path, reference, monkeypatch):
+def test_disk_full_leaves_no_partial_or_temporary_file(tmp_path, reference, monkeypatch, cfg):
     def full(*a, **k):
         raise OSError(errno.ENOSPC, "No space left on device")
 
@@ -274,11 +261,10 @@ run_experiment(cfg, sys.argv[2], resume=sys.argv[3] == "1", progress=False, chec
 
 
 @pytest.mark.slow
-def test_kill_at_random_moments_then_resume_is_bit_identical(tmp_path):
+def test_kill_at_random_moments_then_resume_is_bit_identical(tmp_path, tiny_run):
     # a longer run in a child process, killed (SIGTERM: clean stop; SIGKILL: no warning) at random moments,
     # resumed until it finishes; the result must equal an uninterrupted run's
-    d = json.loads(json.dumps(TINY))
-    d["train"]["steps"] = 400
+    d = tiny_run(train={"steps": 400}, **SAFETY_RUN)
     run_experiment(config_from_dict(d), tmp_path / "ref", progress=False)
     env = {**os.environ, "PYTHONPATH": SRC, "OMP_NUM_THREADS": "1"}
     rng = random.Random(1)
@@ -314,7 +300,7 @@ def test_kill_at_random_moments_then_resume_is_bit_identical(tmp_path):
     same_results(tmp_path / "ref", out)
 
 
-def test_progress_total_counts_sampling():
+def test_progress_total_counts_sampling(cfg):
     c = cfg()
     snaps = len(train_mod.snapshot_steps(30, 6))
     pr = train_mod._Progress(c, snaps, 30, 0, enabled=False)

@@ -5,7 +5,6 @@ restores a bit-identical state that trains on bit-identically) and write (files 
 
 import dataclasses
 import errno
-import json
 
 import numpy as np
 import pytest
@@ -27,31 +26,16 @@ from spectral_bias.experiments.train import (
 from spectral_bias.nets import heun_sample
 
 CPU = torch.device("cpu")
-TINY = {
-    "name": "tiny",
-    "threads": 1,
-    "data": {"name": "gaussian", "dim": 6, "n_train": 128},
-    "model": {"kind": "mlp", "nlayers": 2, "nhidden": 16, "time_embed_dim": 8, "dropout": 0.1},
-    "train": {"steps": 30, "batch_size": 16, "lr": 3e-3},
-    "eval": {
-        "n_snapshots": 6,
-        "n_samples": 50,
-        "sampler_steps": 3,
-        "batch_size": 20,
-        "n_show": 3,
-        "n_show_snapshots": 2,
-    },
-}
-
-
-def cfg(**train):
-    d = json.loads(json.dumps(TINY))
-    d["train"].update(train)
-    return config_from_dict(d)
 
 
 @pytest.fixture(scope="module")
-def setup():
+def cfg(tiny_run):
+    """The shared tiny run as a config; ``cfg(lr=...)`` replaces fields of its train section."""
+    return lambda **train: config_from_dict(tiny_run(train=train))
+
+
+@pytest.fixture(scope="module")
+def setup(cfg):
     return prepare_setup(cfg(), CPU)
 
 
@@ -72,7 +56,7 @@ def leftovers(folder):
 # --- restore ---
 
 
-def test_fresh_restore_is_step_zero_and_seeded(tmp_path, setup):
+def test_fresh_restore_is_step_zero_and_seeded(tmp_path, setup, cfg):
     assert open_run_folder(tmp_path, cfg(), resume=False, overwrite=False) is None
     a, b = restore_state(cfg(), setup), restore_state(cfg(), setup)
     assert a.step == 0 and a.measurements == {} and a.t_train == 0.0 and a.t_meas == 0.0
@@ -85,7 +69,7 @@ def test_fresh_restore_is_step_zero_and_seeded(tmp_path, setup):
     assert any(not torch.equal(p_other[k], v) for k, v in params(a).items())
 
 
-def test_resume_refuses_a_changed_config_or_a_missing_checkpoint(tmp_path, setup):
+def test_resume_refuses_a_changed_config_or_a_missing_checkpoint(tmp_path, setup, cfg):
     with pytest.raises(FileNotFoundError, match="no checkpoint at .*without --resume"):
         open_run_folder(tmp_path, cfg(), resume=True, overwrite=False)
     write_checkpoint(tmp_path / "checkpoint.pt", restore_state(cfg(), setup), cfg())
@@ -109,7 +93,7 @@ def test_resume_refuses_a_changed_config_or_a_missing_checkpoint(tmp_path, setup
 # --- train ---
 
 
-def test_training_in_chunks_equals_training_in_one_go(setup):
+def test_training_in_chunks_equals_training_in_one_go(setup, cfg):
     c = cfg()
     one = restore_state(c, setup)
     assert train_steps(one, setup, c, 12)[0] == 12
@@ -124,7 +108,7 @@ def test_training_in_chunks_equals_training_in_one_go(setup):
     assert chunked.t_train == pytest.approx(s1 + s2)
 
 
-def test_training_stops_when_asked_and_counts_the_bar(setup):
+def test_training_stops_when_asked_and_counts_the_bar(setup, cfg):
     c = cfg()
     state = restore_state(c, setup)
 
@@ -152,7 +136,7 @@ def _spectral_summary(samples, spec):
     return gen_var, float(np.sum((x.mean(0) - spec.mean) ** 2)), float(np.sum(gen_var**2) / np.sum(C * C))
 
 
-def test_measure_returns_the_keys_shapes_and_values_of_the_samples(setup):
+def test_measure_returns_the_keys_shapes_and_values_of_the_samples(setup, cfg):
     c = cfg()
     state = restore_state(c, setup)
     train_steps(state, setup, c, 4)
@@ -170,7 +154,7 @@ def test_measure_returns_the_keys_shapes_and_values_of_the_samples(setup):
     assert measure_snapshot(state.model, setup, c, n_keep=0)["samples"] is None
 
 
-def test_measure_of_patches_against_patches_cut_by_hand(setup):
+def test_measure_of_patches_against_patches_cut_by_hand(setup, cfg):
     c = cfg()
     c.eval.patch_size, c.eval.patch_stride = 2, 1  # samples seen as 1×2×3 images: 2×2 patches at columns 0, 1
     rng = np.random.default_rng(0)
@@ -196,7 +180,7 @@ def test_measure_of_patches_against_patches_cut_by_hand(setup):
         assert r[f"{key}_chi"] == pytest.approx(chi, rel=1e-5)
 
 
-def test_record_keeps_the_shown_samples_and_weights(tmp_path, setup):
+def test_record_keeps_the_shown_samples_and_weights(tmp_path, setup, cfg):
     c = cfg()
     c.eval.save_weights = True
     state = restore_state(c, setup)
@@ -216,7 +200,7 @@ def test_record_keeps_the_shown_samples_and_weights(tmp_path, setup):
 # --- checkpoint ---
 
 
-def test_checkpoint_then_restore_is_bit_identical_and_trains_on_identically(tmp_path, setup):
+def test_checkpoint_then_restore_is_bit_identical_and_trains_on_identically(tmp_path, setup, cfg):
     c = cfg()
     a = restore_state(c, setup)
     train_steps(a, setup, c, 2)
@@ -250,7 +234,7 @@ def test_checkpoint_then_restore_is_bit_identical_and_trains_on_identically(tmp_
 
 
 @pytest.fixture(scope="module")
-def measured(setup, tmp_path_factory):
+def measured(setup, tmp_path_factory, cfg):
     c, out = cfg(), tmp_path_factory.mktemp("measured")
     state = restore_state(c, setup)
     for s in (0, 1, 2):
@@ -314,13 +298,13 @@ def test_write_results_is_atomic(tmp_path, setup, measured, monkeypatch):
         (13, 40, 0, 30),  # never past the last step
     ],
 )
-def test_the_loop_stops_training_where_it_has_to_act(step, stop_after, every, expected):
+def test_the_loop_stops_training_where_it_has_to_act(step, stop_after, every, expected, cfg):
     c = cfg(checkpoint_every=every)
     assert list(train_mod.snapshot_steps(30, 6)) == [0, 1, 2, 5, 13, 30]
     assert train_mod._next_stop(step, c, train_mod.snapshot_steps(30, 6), stop_after) == expected
 
 
-def test_progress_accumulates_this_process_timings():
+def test_progress_accumulates_this_process_timings(cfg):
     c = cfg()
     pr = train_mod._Progress(c, 6, 30, 0, enabled=False)
     est = train_mod._sampling_cost(c)

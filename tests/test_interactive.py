@@ -130,6 +130,38 @@ def test_widget_bad_input():
         interactive_widget(make_drawer(), [1.0], label="q")
 
 
+def test_widget_renders_each_frame_once_and_labels_the_value():
+    draw, calls = make_drawer(), []
+
+    def counted(v):
+        calls.append(v)
+        return draw(v)
+
+    box = interactive_widget(counted, VALUES, label="q", initial=1, interval_ms=120, fmt="{:.1f}")
+    play, slider, text = box.children[0].children
+    assert calls == [0.5] and slider.value == play.value == 1 and text.value == "q = 0.5"
+    assert (slider.min, slider.max, play.min, play.max, play.interval) == (0, 3, 0, 3, 120)
+    slider.value = 2
+    slider.value = 1
+    slider.value = 2
+    assert calls == [0.5, 1.0] and text.value == "q = 1.0"  # frames 1 and 2 rendered once each, then cached
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(label=""), TypeError, "label must be a non-empty string"),
+        (dict(label="q", initial=4), ValueError, r"initial must be an index in \[0, 3\]"),
+        (dict(label="q", initial=True), ValueError, "initial must be an index"),
+        (dict(label="q", fmt=3), TypeError, "fmt must be a format string"),
+    ],
+)
+def test_static_and_live_helpers_refuse_the_same_slider_arguments(kwargs, error, match):
+    for helper in (interactive_frames, interactive_widget):
+        with pytest.raises(error, match=match):
+            helper(make_drawer(), VALUES, **kwargs)
+
+
 def test_static_and_live_helpers_take_the_same_keywords():
     import inspect
 

@@ -215,3 +215,39 @@ See {numref}`fig-first`, {numref}`fig-second` and {numref}`fig-third`.
     out = myst_plain.Converter("chapters/07_x", book)(text)
     assert "See Figure 7.1, Figure 7.2 and Figure 7.3." in out
     assert "*Figure 7.2: Second, an image.*" in out  # the directive keeps the number scan_page gave it
+
+
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        (":::{prf:lemma}\n:label: lem-a\nSmall.\n:::", "**Lemma 7.1.**\n\nSmall."),
+        (":::{prf:proof}\nProved.\n:::", "*Proof.*\n\nProved.\n\n$\\blacksquare$"),
+        (":::{exercise} Try it\nDo it.\n:::", "---\n\n**Exercise 7.1** (Try it).\n\nDo it."),
+        (
+            ":::{solution-start} nowhere\n:::\nMiddle.\n:::{solution-end}\n:::",
+            "**Solution.**\n\nMiddle.\n\n*End of the solution.*",
+        ),
+        ("```{math}\n:label: eq-m\nc = d\n```\n\n```{math}\ne\n```", "$$\nc = d\n\\tag{7.1}\n$$\n\n$$\ne\n$$"),
+        (
+            "```{glue:figure} key\n:name: fig-g\nGlued.\n```\n\n```{glue} val\n```",
+            "*Figure 7.1: Glued. (`key`: shown by the code cell that computes it above.)*\n\n"
+            "*(`val`: shown by the code cell that computes it above.)*",
+        ),
+        ("```{image} a.png\n:alt: A\n```\n\n```{figure} b.png\n```", "![A](a.png)\n\n![](b.png)\n\n*Figure 7.1*"),
+        (
+            "```{table} T\n| a |\n|---|\n```\n\n```{list-table}\n* - x\n```\n\n```{csv-table} C\na\n```",
+            "*Table 7.1: T*\n\n| a |\n|---|\n\n*Table 7.2*\n\n* - x\n\n*Table 7.3: C*\n\na",
+        ),
+        ("```{bibliography}\n```", "*(The bibliography is a page of the book.)*"),
+        ("```{glossary}\nterm\n  : its meaning\n```", "**term**\nits meaning"),
+        ("```{code-block} python extra\nx = 1\n```", "```python\nx = 1\n```"),
+        ("```{note}\nN.\n```\n\n```{warning} Careful\nW.\n```", "**Note.**\n\nN.\n\n**Careful.**\n\nW."),
+        ("```{admonition} Why?\nA.\n```\n\n:::{margin}\nM.\n:::", "**Why?**\n\nA.\n\n**Margin.**\n\nM."),
+        ("```{somethingnew} Named\nS.\n```", "**Named.**\n\nS."),
+    ],
+)
+def test_each_directive_kind_becomes_plain_markdown(source, expected):
+    """One renderer per directive kind: numbered ones count per page and kind, the rest keep their body."""
+    book = myst_plain.Book()
+    myst_plain.scan_page("chapters/07_x", source, book)
+    assert myst_plain.Converter("chapters/07_x", book)(source) == expected

@@ -55,6 +55,19 @@ def test_emergence_times_cross_the_threshold_and_follow_the_law(fig):
     assert -1.2 < slope < -0.9  # the inverse-variance law, with its logarithmic correction
 
 
+def test_panel_3_marks_each_emergence_on_its_threshold(fig):
+    d = fig.schematic
+    lam = d["lam"]
+    marks = [ln for ln in fig.axes[2].get_lines() if ln.get_marker() == "o"]
+    assert len(marks) == lam.size  # every default mode emerges
+    x = np.array([ln.get_xdata()[0] for ln in marks])
+    y = np.array([ln.get_ydata()[0] for ln in marks])
+    np.testing.assert_array_equal(x, d["tau_star"])
+    start = theory.generated_variance_quadrature(theory.one_layer_weight, lam, 0.0, eta=1.0, q=0.1)
+    end = 6400 * (lam + 0.002**2) / (lam + 6400)
+    np.testing.assert_allclose(y, np.sqrt(start * end), rtol=1e-4)
+
+
 def test_snapshots_show_exactly_the_modes_that_have_emerged(fig):
     d = fig.schematic
     lam, ts = d["lam"], d["tau_star"]

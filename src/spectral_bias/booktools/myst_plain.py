@@ -244,6 +244,17 @@ def _numbered(prefix: str, k: int) -> str:
     return f"{prefix}.{k}" if prefix else str(k)
 
 
+def _read_options(lines: list[str], start: int, stop: int) -> tuple[dict[str, str], int]:
+    """The ``:name: value`` option lines of a directive from ``lines[start]`` on (before ``stop``): the options and
+    the index of the first line after them."""
+    opts, j = {}, start
+    while j < stop and _OPTION.match(lines[j]):
+        o = _OPTION.match(lines[j])
+        opts[o.group(1)] = o.group(2)
+        j += 1
+    return opts, j
+
+
 def _iter_blocks(lines: list[str]):
     """Yield (index, directive name, argument, options) for every directive opening line (any nesting level)."""
     for i, line in enumerate(lines):
@@ -253,11 +264,7 @@ def _iter_blocks(lines: list[str]):
         d = _DIRECTIVE.match(m.group(2))
         if not d:
             continue
-        opts, j = {}, i + 1
-        while j < len(lines) and _OPTION.match(lines[j]):
-            o = _OPTION.match(lines[j])
-            opts[o.group(1)] = o.group(2)
-            j += 1
+        opts, _ = _read_options(lines, i + 1, len(lines))
         yield i, d.group(1), d.group(2).strip(), opts
 
 
@@ -275,21 +282,38 @@ def _code_cell_figure(lines: list[str], i: int) -> dict | None:
     return fig if isinstance(fig, dict) else None
 
 
-def scan_page(doc: str, text: str, book: Book) -> None:
-    """Record the labels, numbers and title of one page (MyST source) in `book`."""
-    num = chapter_number(doc)
-    book.chapter_numbers[doc] = num
-    lines = text.splitlines()
+def _next_number(counters: dict[str, int], kind: str, num: str) -> str:
+    """Count one more block of ``kind`` on a page of chapter ``num`` and return its number ("4.3")."""
+    counters[kind] = counters.get(kind, 0) + 1
+    return _numbered(num, counters[kind])
+
+
+def _lines_in_code(text: str, lines: list[str]) -> list[bool]:
+    """For each line of ``text``: whether it lies inside a fenced code block."""
     code = _code_block_spans(text)
     offsets, pos = [], 0
     for line in lines:
         offsets.append(pos)
         pos += len(line) + 1
-    in_code = [any(lo <= off < hi for lo, hi in code) for off in offsets]
-    counters: dict[str, int] = {}
+    return [any(lo <= off < hi for lo, hi in code) for off in offsets]
+
+
+def _record_heading(doc: str, num: str, heading: re.Match, labels: list[str], book: Book) -> None:
+    """A heading: the page's title (its first level-1 heading) and the targets of the labels just above it."""
+    title = heading.group(2)
+    top = len(heading.group(1)) == 1
+    if top and doc not in book.titles:
+        book.titles[doc] = title
+    for label in labels:
+        book.targets[label] = Target("chapter" if top else "section", num, _plain_inline(title), doc)
+
+
+def _scan_lines(doc: str, num: str, lines: list[str], book: Book, counters: dict[str, int], in_code: list[bool]):
+    """Line by line, outside code: ``(label)=`` targets of the next heading, headings, labelled display maths
+    (``$$ (label)``)."""
     pending: list[str] = []
-    for i, line in enumerate(lines):
-        if in_code[i]:
+    for line, code in zip(lines, in_code):
+        if code:
             continue
         lab = _LABEL_LINE.match(line)
         if lab:
@@ -297,50 +321,65 @@ def scan_page(doc: str, text: str, book: Book) -> None:
             continue
         h = _HEADING.match(line)
         if h:
-            title = h.group(2)
-            if len(h.group(1)) == 1 and doc not in book.titles:
-                book.titles[doc] = title
-            for label in pending:
-                kind = "chapter" if len(h.group(1)) == 1 else "section"
-                book.targets[label] = Target(kind, num, _plain_inline(title), doc)
+            _record_heading(doc, num, h, pending, book)
             pending = []
             continue
         if line.strip():
             pending = []
         eq = _EQ_CLOSE.match(line)
         if eq:
-            counters["equation"] = counters.get("equation", 0) + 1
-            book.targets[eq.group(1)] = Target("equation", _numbered(num, counters["equation"]), "", doc)
+            book.targets[eq.group(1)] = Target("equation", _next_number(counters, "equation", num), "", doc)
+
+
+_NUMBERED_BLOCKS = ("figure", "glue:figure", "table", "list-table", "csv-table")
+
+
+def _record_numbered_block(doc: str, num: str, name: str, opts: dict, book: Book, counters: dict[str, int]):
+    """A figure or table directive: its number (also kept in ``book.block_numbers``) and its ``:name:``."""
+    kind = "table" if "table" in name else "figure"
+    number = _next_number(counters, kind, num)
+    book.block_numbers.setdefault(doc, {}).setdefault(kind, []).append(number)
+    if "name" in opts:
+        book.targets[opts["name"]] = Target(kind, number, "", doc)
+
+
+def _record_code_cell_figure(doc: str, num: str, lines: list[str], i: int, book: Book, counters: dict[str, int]):
+    """A code cell with a ``mystnb: figure`` caption: myst-nb wraps its output in a numbered figure."""
+    fig = _code_cell_figure(lines, i)
+    if fig is not None:
+        number = _next_number(counters, "figure", num)
+        if fig.get("name"):
+            book.targets[str(fig["name"])] = Target("figure", number, "", doc)
+
+
+def _scan_directives(doc: str, num: str, lines: list[str], book: Book, counters: dict[str, int]) -> None:
+    """Every directive (any nesting level): labelled ``math``, figures and tables, captioned code cells, and the
+    numbered statements (``prf:*`` but proofs, exercises) with their ``:label:``."""
     for i, name, arg, opts in _iter_blocks(lines):
-        kind = None
-        if name.startswith("prf:") and name != "prf:proof":
-            kind = name[4:]
-        elif name == "exercise":
-            kind = "exercise"
-        elif name == "math" and "label" in opts:
-            counters["equation"] = counters.get("equation", 0) + 1
-            book.targets[opts["label"]] = Target("equation", _numbered(num, counters["equation"]), "", doc)
-            continue
-        elif name in ("figure", "glue:figure", "table", "list-table", "csv-table"):
-            kind = "table" if "table" in name else "figure"
-            counters[kind] = counters.get(kind, 0) + 1
-            number = _numbered(num, counters[kind])
-            book.block_numbers.setdefault(doc, {}).setdefault(kind, []).append(number)
-            if "name" in opts:
-                book.targets[opts["name"]] = Target(kind, number, "", doc)
-            continue
+        if name == "math":
+            if "label" in opts:
+                book.targets[opts["label"]] = Target("equation", _next_number(counters, "equation", num), "", doc)
+        elif name in _NUMBERED_BLOCKS:
+            _record_numbered_block(doc, num, name, opts, book, counters)
         elif name == "code-cell":
-            fig = _code_cell_figure(lines, i)
-            if fig is not None:  # myst-nb wraps the cell's output in a numbered figure
-                counters["figure"] = counters.get("figure", 0) + 1
-                if fig.get("name"):
-                    book.targets[str(fig["name"])] = Target("figure", _numbered(num, counters["figure"]), "", doc)
-            continue
-        if kind is None:
-            continue
-        counters[kind] = counters.get(kind, 0) + 1
-        if "label" in opts:
-            book.targets[opts["label"]] = Target(kind, _numbered(num, counters[kind]), arg, doc)
+            _record_code_cell_figure(doc, num, lines, i, book, counters)
+        elif (name.startswith("prf:") and name != "prf:proof") or name == "exercise":
+            kind = "exercise" if name == "exercise" else name[4:]
+            number = _next_number(counters, kind, num)
+            if "label" in opts:
+                book.targets[opts["label"]] = Target(kind, number, arg, doc)
+
+
+def scan_page(doc: str, text: str, book: Book) -> None:
+    """Record the labels, numbers and title of one page (MyST source) in `book`: headings, labelled equations and
+    numbered directives, each numbered ``<chapter>.<k>`` in the page's order (equations count ``$$ (label)`` lines
+    first, then labelled ``math`` directives)."""
+    num = chapter_number(doc)
+    book.chapter_numbers[doc] = num
+    lines = text.splitlines()
+    counters: dict[str, int] = {}
+    _scan_lines(doc, num, lines, book, counters, _lines_in_code(text, lines))
+    _scan_directives(doc, num, lines, book, counters)
 
 
 def _bib_entries(text: str) -> dict[str, str]:
@@ -507,11 +546,7 @@ def _convert_lines(lines: list[str], page: _Page) -> list[str]:
         if d:
             j = _close_index(lines, i)
             name, arg = d.group(1), d.group(2).strip()
-            k, opts = i + 1, {}
-            while k < j and _OPTION.match(lines[k]):
-                o = _OPTION.match(lines[k])
-                opts[o.group(1)] = o.group(2)
-                k += 1
+            opts, k = _read_options(lines, i + 1, j)
             body = _convert_lines(lines[k:j], page)
             out.extend(_render_directive(name, arg, opts, body, page))
             i = j + 1
@@ -530,71 +565,139 @@ def _convert_lines(lines: list[str], page: _Page) -> list[str]:
     return out
 
 
-def _render_directive(name: str, arg: str, opts: dict, body: list[str], page: _Page) -> list[str]:
-    body = _trim(body)
-    if name == "prf:proof":
-        return ["", "*Proof.*", "", *body, "", "$\\blacksquare$", ""]
-    if name.startswith("prf:"):
-        kind = name[4:]
-        head = f"{PRF_NAMES.get(kind, kind.capitalize())} {page.next(kind)}"
-        return ["", f"**{head}** ({arg})." if arg else f"**{head}.**", "", *body, ""]
-    if name == "exercise":
-        number = page.next("exercise")
-        head = f"**Exercise {number}** ({arg})." if arg else f"**Exercise {number}.**"
-        return ["", "---", "", head, "", *body, ""]
-    if name in ("solution", "solution-start"):
-        t = page.book.targets.get(arg)
-        which = f" to Exercise {t.number}" if t is not None and t.kind == "exercise" else ""
-        if name == "solution":  # folded, as in the book (a gated solution spans cells: a heading only)
-            return [
-                "",
-                "<details>",
-                f"<summary><b>Solution{which}</b> (click to open)</summary>",
-                "",
-                *body,
-                "",
-                "</details>",
-                "",
-            ]
+# One renderer per directive kind: (name, argument, options, converted and trimmed body, page) -> Markdown lines.
+def _render_proof(name, arg, opts, body, page):
+    """A proof: "*Proof.*", the body, a closing square."""
+    return ["", "*Proof.*", "", *body, "", "$\\blacksquare$", ""]
+
+
+def _render_prf(name, arg, opts, body, page):
+    """A numbered statement (``prf:proposition``, ``prf:lemma``, ...): "**Proposition N.k** (title)." and body."""
+    kind = name[4:]
+    head = f"{PRF_NAMES.get(kind, kind.capitalize())} {page.next(kind)}"
+    return ["", f"**{head}** ({arg})." if arg else f"**{head}.**", "", *body, ""]
+
+
+def _render_exercise(name, arg, opts, body, page):
+    """An exercise after a rule: "**Exercise N.k** (title)." and the body."""
+    number = page.next("exercise")
+    head = f"**Exercise {number}** ({arg})." if arg else f"**Exercise {number}.**"
+    return ["", "---", "", head, "", *body, ""]
+
+
+def _render_solution(name, arg, opts, body, page):
+    """A solution, folded as in the book; ``solution-start`` (a gated solution spans cells) gets a heading only."""
+    t = page.book.targets.get(arg)
+    which = f" to Exercise {t.number}" if t is not None and t.kind == "exercise" else ""
+    if name == "solution-start":
         return ["", f"**Solution{which}.**", "", *body, ""]
-    if name.startswith("glue"):  # a glued figure or value: the code cell that computes it shows it
-        label = f"Figure {page.next('figure')}: " if name == "glue:figure" else ""
-        caption = " ".join(body).strip()
-        return [
-            "",
-            f"*{label}{caption + ' ' if caption else ''}(`{arg}`: shown by the code cell that computes it above.)*",
-            "",
-        ]
-    if name == "solution-end":
-        return ["", "*End of the solution.*", ""]
-    if name == "math":
-        tag = [f"\\tag{{{page.next('equation')}}}"] if "label" in opts else []
-        return ["", "$$", *body, *tag, "$$", ""]
-    if name == "image":
-        return ["", f"![{opts.get('alt', '')}]({arg})", ""]
-    if name == "figure":
-        caption = " ".join(body).strip()
-        label = f"Figure {page.next('figure')}"
-        return [
-            "",
-            f"![{opts.get('alt', caption)}]({arg})",
-            "",
-            f"*{label}: {caption}*" if caption else f"*{label}*",
-            "",
-        ]
-    if name in ("table", "list-table", "csv-table"):
-        label = f"Table {page.next('table')}"
-        return ["", f"*{label}{': ' + arg if arg else ''}*", "", *body, ""]
-    if name == "bibliography":
-        return ["", "*(The bibliography is a page of the book.)*", ""]
-    if name == "glossary":
-        return ["", *_glossary(body), ""]
-    if name == "code-cell" or name == "code-block" or name == "code":
-        return ["```" + (arg.split()[0] if arg else ""), *body, "```"]
+    return [
+        "",
+        "<details>",
+        f"<summary><b>Solution{which}</b> (click to open)</summary>",
+        "",
+        *body,
+        "",
+        "</details>",
+        "",
+    ]
+
+
+def _render_solution_end(name, arg, opts, body, page):
+    """The end of a solution that spans cells."""
+    return ["", "*End of the solution.*", ""]
+
+
+def _render_glue(name, arg, opts, body, page):
+    """A glued figure or value: the code cell that computes it shows it; a ``glue:figure`` keeps its number."""
+    label = f"Figure {page.next('figure')}: " if name == "glue:figure" else ""
+    caption = " ".join(body).strip()
+    return [
+        "",
+        f"*{label}{caption + ' ' if caption else ''}(`{arg}`: shown by the code cell that computes it above.)*",
+        "",
+    ]
+
+
+def _render_math(name, arg, opts, body, page):
+    """A ``math`` directive as display maths, tagged with its number when labelled."""
+    tag = [f"\\tag{{{page.next('equation')}}}"] if "label" in opts else []
+    return ["", "$$", *body, *tag, "$$", ""]
+
+
+def _render_image(name, arg, opts, body, page):
+    """An image as a Markdown image (its ``:alt:`` text kept)."""
+    return ["", f"![{opts.get('alt', '')}]({arg})", ""]
+
+
+def _render_figure(name, arg, opts, body, page):
+    """A figure: the image, then "*Figure N.k: caption*" with the number scan_page gave it."""
+    caption = " ".join(body).strip()
+    label = f"Figure {page.next('figure')}"
+    return ["", f"![{opts.get('alt', caption)}]({arg})", "", f"*{label}: {caption}*" if caption else f"*{label}*", ""]
+
+
+def _render_table(name, arg, opts, body, page):
+    """A table (``table``, ``list-table``, ``csv-table``): "*Table N.k: title*" above the body."""
+    label = f"Table {page.next('table')}"
+    return ["", f"*{label}{': ' + arg if arg else ''}*", "", *body, ""]
+
+
+def _render_bibliography(name, arg, opts, body, page):
+    """The bibliography: a pointer to the book's page (a twin has no bibliography of its own)."""
+    return ["", "*(The bibliography is a page of the book.)*", ""]
+
+
+def _render_glossary(name, arg, opts, body, page):
+    """A glossary: each term in bold above its definition."""
+    return ["", *_glossary(body), ""]
+
+
+def _render_code(name, arg, opts, body, page):
+    """A code directive as a plain fenced code block in its language (first word of the argument)."""
+    return ["```" + (arg.split()[0] if arg else ""), *body, "```"]
+
+
+def _render_admonition(name, arg, opts, body, page):
+    """Any other directive (admonitions, margins, dropdowns, unknown ones): its body under a bold title."""
     title = arg or name.capitalize()
     if name in ADMONITIONS and name != "admonition" and arg == "":
         title = name.capitalize()
     return ["", f"**{title}.**" if not title.endswith((".", "?", "!")) else f"**{title}**", "", *body, ""]
+
+
+_RENDERERS = {
+    "prf:proof": _render_proof,
+    "exercise": _render_exercise,
+    "solution": _render_solution,
+    "solution-start": _render_solution,
+    "solution-end": _render_solution_end,
+    "math": _render_math,
+    "image": _render_image,
+    "figure": _render_figure,
+    "table": _render_table,
+    "list-table": _render_table,
+    "csv-table": _render_table,
+    "bibliography": _render_bibliography,
+    "glossary": _render_glossary,
+    "code-cell": _render_code,
+    "code-block": _render_code,
+    "code": _render_code,
+}
+
+
+def _render_directive(name: str, arg: str, opts: dict, body: list[str], page: _Page) -> list[str]:
+    """The plain Markdown of one directive: the renderer of its name, else of its family (``prf:*``, ``glue*``),
+    else the admonition renderer."""
+    if name in _RENDERERS:
+        render = _RENDERERS[name]
+    elif name.startswith("prf:"):
+        render = _render_prf
+    elif name.startswith("glue"):
+        render = _render_glue
+    else:
+        render = _render_admonition
+    return render(name, arg, opts, _trim(body), page)
 
 
 def _glossary(body: list[str]) -> list[str]:

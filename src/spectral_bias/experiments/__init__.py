@@ -2,7 +2,7 @@
 snapshots, streaming spectral measurement, atomic checkpoints with exact resume, analysis, command line
 (``python -m spectral_bias.experiments``)."""
 
-from .analysis import analyze_run, emergence_analysis, linear_theory_analysis
+from .analysis import analyze_run, emergence_analysis, format_summary, linear_theory_analysis
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import (
     DataConfig,
@@ -32,6 +32,7 @@ __all__ = [
     "emergence_analysis",
     "empirical_spectrum",
     "extract_patches",
+    "format_summary",
     "linear_theory_analysis",
     "list_presets",
     "load_checkpoint",

@@ -21,37 +21,9 @@ import sys
 import zipfile
 from pathlib import Path
 
+from .analysis import format_summary
+
 PROG = "spectral-bias"
-
-
-def format_summary(summary: dict) -> str:
-    """A compact, human-readable table of an analysis summary."""
-    lines = [
-        f"run {summary['name']}: final alignment chi = {summary['final_chi']:.3f}, "
-        f"mean error = {summary['final_mean_err']:.3g}, median gen_var/lambda = {summary['final_median_ratio']:.3f}"
-    ]
-    for label, fits in (
-        ("modes", summary["fits"]),
-        ("patch modes", summary.get("patch_fits")),
-        ("linear thy", summary.get("linear_theory_fits")),
-    ):
-        if not fits:
-            continue
-        for crit, rules in fits.items():
-            for rule, branches in rules.items():
-                for b, f in branches.items():
-                    txt = (
-                        "too few modes"
-                        if f is None
-                        else (
-                            f"alpha = {f['alpha']:.2f}  95% CI [{f['ci_alpha'][0]:.2f}, {f['ci_alpha'][1]:.2f}]  "
-                            f"R2 = {f['r2']:.2f}  N = {f['n']}"
-                        )
-                    )
-                    lines.append(f"  {label:11s} {crit:9s} {rule:9s} {b:10s} {txt}")
-    t = summary["timings"]
-    lines.append(f"  timings: setup {t['setup_s']:.1f} s, train {t['train_s']:.1f} s, measure {t['measure_s']:.1f} s")
-    return "\n".join(lines)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -25,6 +25,7 @@ __all__ = [
     "conv_theory_analysis",
     "crossing_summary",
     "emergence_analysis",
+    "format_summary",
     "linear_theory_analysis",
 ]
 
@@ -311,3 +312,32 @@ def analyze_run(run_dir: str | Path, *, smooth: float = 1.0, write: bool = True)
         linear=base["one-layer"],
         results=r,
     )
+
+
+_SUMMARY_FIT_TABLES = (("modes", "fits"), ("patch modes", "patch_fits"), ("linear thy", "linear_theory_fits"))
+
+
+def _fit_text(fit: dict | None) -> str:
+    """One branch fit of a summary as text: exponent, its 95% bootstrap interval, R² and mode count."""
+    if fit is None:
+        return "too few modes"
+    lo, hi = fit["ci_alpha"]
+    return f"alpha = {fit['alpha']:.2f}  95% CI [{lo:.2f}, {hi:.2f}]  R2 = {fit['r2']:.2f}  N = {fit['n']}"
+
+
+def format_summary(summary: dict) -> str:
+    """A compact, human-readable table of the ``summary`` that :func:`analyze_run` returns: final alignment,
+    error and variance ratio, one line per branch fit (whole-sample modes, patch modes, the linear theory) and
+    the timings. The one formatter of the command line (``spectral-bias analyze`` / ``run``) and chapter 9."""
+    lines = [
+        f"run {summary['name']}: final alignment chi = {summary['final_chi']:.3f}, "
+        f"mean error = {summary['final_mean_err']:.3g}, median gen_var/lambda = {summary['final_median_ratio']:.3f}"
+    ]
+    for label, key in _SUMMARY_FIT_TABLES:
+        for crit, rules in (summary.get(key) or {}).items():
+            for rule, branches in rules.items():
+                for branch, fit in branches.items():
+                    lines.append(f"  {label:11s} {crit:9s} {rule:9s} {branch:10s} {_fit_text(fit)}")
+    t = summary["timings"]
+    lines.append(f"  timings: setup {t['setup_s']:.1f} s, train {t['train_s']:.1f} s, measure {t['measure_s']:.1f} s")
+    return "\n".join(lines)
