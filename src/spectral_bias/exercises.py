@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import theory
+from .theory.constants import SIGMA_MAX, SIGMA_MIN
 
 __all__ = [
     "Verdict",
@@ -74,8 +75,6 @@ __all__ = [
     "check_shared_weight_rate",
     "check_two_layer_weight",
 ]
-
-SIGMA_MIN, SIGMA_MAX = 0.002, 80.0
 
 
 @dataclass
