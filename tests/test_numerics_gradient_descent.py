@@ -127,3 +127,25 @@ def test_gaussian_equivalence_iid_samples_within_finite_sample_error(mnist_pcs):
     # estimated from n samples is ~ sqrt(d/n) ≈ 0.045 (d=20, n=1e4) in Frobenius norm; W inherits at most that
     rel = np.linalg.norm(a.W - b.W, axis=(1, 2)) / np.linalg.norm(a.W, axis=(1, 2))
     assert np.all(rel < 2 * np.sqrt(d / n)) and np.all(rel > 0)
+
+
+def test_adam_step_matches_the_textbook_recursion():
+    from spectral_bias.numerics.linear_training import _adam_step
+
+    rng = np.random.default_rng(0)
+    V = rng.normal(size=(2, 3, 3))
+    V0 = V.copy()
+    m1, m2 = np.zeros_like(V), np.zeros_like(V)
+    ref, r1, r2 = V.copy(), np.zeros_like(V), np.zeros_like(V)
+    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-8
+    for t in range(1, 6):
+        grad = 2.0 * V  # gradient of ||V||²
+        m1, m2 = _adam_step(V, grad, m1, m2, t, lr=lr, betas=(b1, b2), eps=eps)
+        g = 2.0 * ref  # Kingma & Ba (2015), Algorithm 1, entry by entry
+        r1 = [b1 * a + (1 - b1) * b for a, b in zip(r1.ravel(), g.ravel())]
+        r2 = [b2 * a + (1 - b2) * b * b for a, b in zip(r2.ravel(), g.ravel())]
+        step = [lr * (a / (1 - b1**t)) / ((b / (1 - b2**t)) ** 0.5 + eps) for a, b in zip(r1, r2)]
+        ref = ref - np.reshape(step, ref.shape)
+        r1, r2 = np.reshape(r1, ref.shape), np.reshape(r2, ref.shape)
+        np.testing.assert_allclose(V, ref, rtol=1e-13, atol=1e-15)
+    assert np.all(np.abs(V) < np.abs(V0))  # every entry moved towards the minimum at 0

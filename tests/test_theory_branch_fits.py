@@ -133,3 +133,71 @@ def test_bad_rule_is_not_hidden_as_none():
         theory.fit_branches(lam, tau, direction, exclude="nonsense")
     with pytest.raises(ValueError, match="initial"):
         theory.fit_branches(lam, tau, direction, exclude="gray-zone", target=lam)
+
+
+def _log_linear_crossings(lam, t_cross, initial=1.0, width=2.0):
+    """Trajectories from ``initial`` to lam_k, piecewise linear in (ln t, ln value), halfway in ln value (the
+    geometric threshold) exactly at t_cross[k]: emergence_time's interpolation is exact on them."""
+    times = np.logspace(-6, 6, 1201)
+    u = np.log(times)[None, :] - np.log(t_cross)[:, None]
+    s = np.clip(0.5 + u / (2.0 * width), 0.0, 1.0)
+    return times, np.exp(np.log(initial) + (np.log(lam) - np.log(initial))[:, None] * s)
+
+
+def test_trajectory_exponents_recovers_a_known_power_law_on_each_branch():
+    lam = np.logspace(-3, 3, 25)
+    alpha = np.where(lam > 1.0, 1.0, 0.5)
+    t_cross = np.where(lam > 1.0, 2.0, 30.0) * lam**-alpha
+    times, traj = _log_linear_crossings(lam, t_cross)
+    fits = theory.trajectory_exponents(times, traj, lam, n_boot=50)
+    gray = (lam >= 0.5) & (lam <= 2.0)  # start 1: 0.5 <= 1/lam <= 2
+    assert fits["increasing"]["alpha"] == pytest.approx(1.0, abs=1e-9)
+    assert fits["decreasing"]["alpha"] == pytest.approx(0.5, abs=1e-9)
+    assert fits["increasing"]["intercept"] == pytest.approx(np.log10(2.0), abs=1e-9)
+    assert fits["decreasing"]["intercept"] == pytest.approx(np.log10(30.0), abs=1e-9)
+    assert fits["increasing"]["n"] == np.sum((lam > 1.0) & ~gray)
+    assert fits["decreasing"]["n"] == np.sum((lam < 1.0) & ~gray)
+    every = theory.trajectory_exponents(times, traj, lam, exclude=None, n_boot=50)
+    assert every["increasing"]["n"] + every["decreasing"]["n"] == lam.size  # lam = 1 is past its threshold at t_0
+
+
+@pytest.mark.parametrize("q", [0.1, 0.6])
+@pytest.mark.parametrize("criterion", ["geometric", "harmonic"])
+def test_trajectory_exponents_equals_emergence_time_then_fit_branches(q, criterion):
+    lam = np.logspace(-3, 2, 30)
+    tau = np.logspace(-5, 6, 300)
+    g = theory.one_layer_generated_variance(lam[:, None], tau, q=q)
+    res = theory.emergence_time(tau, g, lam, initial=g[:, 0], criterion=criterion)
+    by_hand = {
+        "gray-zone": theory.fit_branches(
+            lam, res.tau_star, res.direction, exclude="gray-zone", initial=g[:, 0], target=lam, n_boot=100
+        ),
+        "authors": theory.fit_branches(
+            lam, res.tau_star, res.direction, exclude="authors", trajectories=g, target=lam, n_boot=100
+        ),
+        None: theory.fit_branches(lam, res.tau_star, res.direction, n_boot=100),
+    }
+    for exclude, expect in by_hand.items():
+        got = theory.trajectory_exponents(tau, g, lam, criterion=criterion, exclude=exclude, n_boot=100)
+        assert got == expect
+    assert any(f is not None for f in by_hand["gray-zone"].values())
+    start = theory.generated_variance_at_init(q)  # an exact start instead of the first recorded value
+    res = theory.emergence_time(tau, g, lam, initial=start, criterion=criterion)
+    mask = theory.gray_zone_mask(start, lam)
+    expect = theory.fit_branches(lam, res.tau_star, res.direction, exclude=mask, regress="lam_on_tau")
+    got = theory.trajectory_exponents(
+        tau, g, lam, initial=start, criterion=criterion, exclude=mask, regress="lam_on_tau"
+    )
+    assert got == expect
+
+
+def test_trajectory_exponents_bad_input_names_the_argument():
+    times, traj = _log_linear_crossings(np.array([0.1, 1.0, 10.0]), np.ones(3))
+    with pytest.raises(ValueError, match="lam"):
+        theory.trajectory_exponents(times, traj, np.ones((3, 1)))
+    with pytest.raises(ValueError, match="trajectories"):
+        theory.trajectory_exponents(times, traj[0], np.ones(3))
+    with pytest.raises(ValueError, match="exclude"):
+        theory.trajectory_exponents(times, traj, np.ones(3), exclude="nonsense")
+    with pytest.raises(ValueError, match="criterion"):
+        theory.trajectory_exponents(times, traj, np.ones(3), criterion="mean")

@@ -146,3 +146,18 @@ def test_reverse_regression_slopes_multiply_to_r2():
     assert a.slope * b.slope == pytest.approx(a.r2, rel=1e-12) and b.r2 == pytest.approx(a.r2, rel=1e-12)
     exact = fit_power_law(lam, lam**-1.1, regress="lam_on_tau")
     assert exact.alpha == pytest.approx(1.1, rel=1e-12) and exact.slope == pytest.approx(-1 / 1.1, rel=1e-12)
+
+
+def test_log_interpolation_is_exact_on_power_laws_and_linear_from_time_zero():
+    from spectral_bias.theory.emergence import _first_sample_past, _log_interpolate
+
+    # y = 3 t^-0.7 is a straight line in (ln t, ln y): the crossing of y = 1 is t = 3^(1/0.7) exactly
+    t0, t1 = np.array([2.0]), np.array([5.0])
+    got = _log_interpolate(t0, t1, 3 * t0**-0.7, 3 * t1**-0.7, np.array([1.0]))
+    assert got[0] == pytest.approx(3 ** (1 / 0.7), rel=1e-14)
+    # from t0 = 0 the interpolation is linear in t, still log-linear in y: y from 1 to 4 reaches 2 halfway
+    assert _log_interpolate(np.array([0.0]), np.array([0.5]), np.ones(1), np.full(1, 4.0), np.full(1, 2.0))[0] == 0.25
+    assert _log_interpolate(np.array([1.0]), np.array([2.0]), np.ones(1), np.ones(1), np.ones(1))[0] == 2.0  # flat
+    y = np.array([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0], [1.0, 1.0, 1.0]])
+    j = _first_sample_past(y, np.array([2.5, 2.0, 2.0]), np.array([True, False, True]))
+    assert j.tolist() == [2, 1, -1]

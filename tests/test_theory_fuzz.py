@@ -95,6 +95,7 @@ BASE = {
     "heun_generated_variance_from_gains": ((lambda s: np.full(3, 0.5), SIG), {}),
     "fit_branches": ((LAM5, TAU_STAR, np.array(["increasing"] * 5)), {"n_boot": 50}),
     "fit_to_dict": ((T.fit_power_law(LAM5, TAU_STAR, n_boot=50),), {}),
+    "trajectory_exponents": ((TIMES, TRAJ, LAM), {"n_boot": 50}),
     "noise_features": ((0.7, 2), {"p_mean": -1.2, "p_std": 1.2}),
     "shared_weight": ((LAM, 0.7, 1.0), {"eta": 1.0, "n_features": 1, "n_nodes": 24}),
     "shared_weight_dynamics": ((LAM,), {"n_features": 2, "n_nodes": 24}),

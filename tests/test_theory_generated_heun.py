@@ -62,3 +62,17 @@ def test_final_step_to_zero_multiplies_by_the_last_weight_squared():
 def test_bad_schedule(sigmas):
     with pytest.raises(ValueError, match="sigmas"):
         theory.heun_generated_variance(theory.one_layer_weight, 1.0, 1.0, sigmas)
+
+
+def test_heun_sampler_sigmas_is_the_edm_schedule_then_zero():
+    from spectral_bias.theory.schedule import heun_sampler_sigmas
+
+    sig = heun_sampler_sigmas(5, 7.0, 0.002, 80.0)
+    rho, i = 7.0, np.arange(5) / 4
+    expect = (80.0 ** (1 / rho) + i * (0.002 ** (1 / rho) - 80.0 ** (1 / rho))) ** rho  # EDM eq. 5, by hand
+    assert sig.shape == (6,) and sig[-1] == 0.0 and sig[0] == 80.0 and sig[4] == 0.002
+    np.testing.assert_allclose(sig[:5], expect, rtol=1e-13)
+    with pytest.raises(ValueError, match="sampler_steps"):
+        heun_sampler_sigmas(1, 7.0, 0.002, 80.0)
+    with pytest.raises(ValueError, match="rho"):
+        heun_sampler_sigmas(5, -1.0, 0.002, 80.0)

@@ -112,3 +112,15 @@ def test_preconditioned_generated_variance_matches_adaptive_quadrature_and_limit
 def test_objectives_bad_input(call, exc, word):
     with pytest.raises(exc, match=word):
         call()
+
+
+def test_erf_over_x_matches_scipy_and_its_limits():
+    from scipy.special import erf
+
+    from spectral_bias.theory._special import erf_over_x
+
+    x = np.array([1e-3, 0.1, 1.0, 3.0, 30.0])
+    np.testing.assert_allclose(erf_over_x(x), erf(x) / x, rtol=1e-15)
+    tiny = np.array([0.0, 1e-300, 1e-6, 9e-5])  # the series branch: erf(x)/x = 2/sqrt(pi) (1 - x²/3 + x⁴/10 ...)
+    np.testing.assert_allclose(erf_over_x(tiny), 2 / np.sqrt(np.pi) * (1 - tiny**2 / 3 + tiny**4 / 10), rtol=1e-15)
+    assert erf_over_x(np.array([np.inf]))[0] == 0.0

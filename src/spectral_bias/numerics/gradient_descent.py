@@ -76,49 +76,80 @@ def gd_affine_denoiser(
     eta = check_positive_scalar(eta, "eta")
     h = check_positive_scalar(step_size, "step_size")
     check_choice(noise, "noise", {"expected", "sampled"})
+    rec = _recorded_steps(n_steps, record_steps)
+    W = np.zeros((d, d)) if w0 is None else check_finite(w0, "w0").copy()
+    b = np.zeros(d) if b0 is None else check_finite(b0, "b0").copy()
+    if W.shape != (d, d) or b.shape != (d,):
+        raise ValueError(f"w0 must have shape ({d}, {d}) and b0 ({d},), got {W.shape} and {b.shape}")
+    y, xin = _training_pairs(x, sigma, noise, n_noise, seed)
+    lr = eta * h
+
+    def update(_, grads):
+        np.subtract(W, lr * grads[0], out=W)
+        if fit_bias:
+            np.subtract(b, lr * grads[1], out=b)
+
+    records = _descend_and_record(
+        lambda: _affine_loss_and_grad(W, b, xin, y, sigma, noise == "expected"),
+        lambda: (W.copy(), b.copy()),
+        update,
+        n_steps,
+        rec,
+    )
+    steps = rec.astype(float)
+    W_rec, b_rec = (np.array([state[i] for state, _ in records]) for i in (0, 1))
+    return GDTrajectory(rec, steps * h, W_rec, b_rec, np.array([loss for _, loss in records]))
+
+
+def _recorded_steps(n_steps, record_steps):
+    """The sorted unique step indices to record (default 0 and ``n_steps``), checked to lie in [0, n_steps]; shared
+    by the explicit trainers (this module, linear_training). Raises ValueError naming n_steps or record_steps."""
     if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
         raise ValueError(f"n_steps must be a non-negative integer, got {n_steps!r}")
     rec = np.unique(np.asarray([0, n_steps] if record_steps is None else list(record_steps), dtype=int))
     if rec.size == 0 or rec[0] < 0 or rec[-1] > n_steps:
         raise ValueError(f"record_steps must lie in [0, n_steps={n_steps}]")
-    W = np.zeros((d, d)) if w0 is None else check_finite(w0, "w0").copy()
-    b = np.zeros(d) if b0 is None else check_finite(b0, "b0").copy()
-    if W.shape != (d, d) or b.shape != (d,):
-        raise ValueError(f"w0 must have shape ({d}, {d}) and b0 ({d},), got {W.shape} and {b.shape}")
-    if noise == "sampled":
-        if isinstance(n_noise, bool) or not isinstance(n_noise, (int, np.integer)) or n_noise < 1:
-            raise ValueError(f"n_noise must be a positive integer, got {n_noise!r}")
-        rng = np.random.default_rng(seed)
-        y = np.tile(x, (n_noise, 1))
-        xin = y + sigma * rng.standard_normal(y.shape)
-    else:
-        y = xin = x
-    m = xin.shape[0]
-    lr = eta * h
+    return rec
 
-    def loss_and_grad(W, b):
-        r = xin @ W.T + b - y  # residuals (m, d)
-        loss = np.vdot(r, r) / m
-        gW = 2.0 * r.T @ xin / m
-        gb = 2.0 * r.mean(axis=0)
-        if noise == "expected":  # + σ² ||W||_F² from E_z
-            loss += sigma**2 * np.sum(W * W)
-            gW += 2.0 * sigma**2 * W
-        return loss, gW, gb
 
-    out_W, out_b, out_l = [], [], []
+def _descend_and_record(loss_and_grad, snapshot, update, n_steps, rec):
+    """The training loop of the explicit trainers: for step = 0, ..., n_steps evaluate ``loss_and_grad()`` -> (loss,
+    grad), record (``snapshot()``, loss) at the steps in ``rec``, and (except after the last) call ``update(step,
+    grad)``, which changes the parameters in place. BLAS limited to one thread. Returns the list of records."""
+    records = []
     rec_set = set(rec.tolist())
     with _single_blas_thread():
         for step in range(n_steps + 1):
-            loss, gW, gb = loss_and_grad(W, b)
+            loss, grad = loss_and_grad()
             if step in rec_set:
-                out_W.append(W.copy())
-                out_b.append(b.copy())
-                out_l.append(loss)
+                records.append((snapshot(), loss))
             if step == n_steps:
                 break
-            W -= lr * gW
-            if fit_bias:
-                b -= lr * gb
-    steps = rec.astype(float)
-    return GDTrajectory(rec, steps * h, np.array(out_W), np.array(out_b), np.array(out_l))
+            update(step, grad)
+    return records
+
+
+def _training_pairs(x, sigma, noise, n_noise, seed):
+    """(targets, inputs) of the denoising regression: (x, x) for the exact noise expectation, or ``n_noise`` seeded
+    noisy copies x + σ z of every sample with their clean targets for noise="sampled"."""
+    if noise != "sampled":
+        return x, x
+    if isinstance(n_noise, bool) or not isinstance(n_noise, (int, np.integer)) or n_noise < 1:
+        raise ValueError(f"n_noise must be a positive integer, got {n_noise!r}")
+    rng = np.random.default_rng(seed)
+    y = np.tile(x, (n_noise, 1))
+    return y, y + sigma * rng.standard_normal(y.shape)
+
+
+def _affine_loss_and_grad(W, b, xin, y, sigma, expected):
+    """Loss mean_i ||W xin_i + b - y_i||² (+ σ²||W||_F², the exact noise expectation, if ``expected``) and its
+    gradients (loss, (∂W, ∂b))."""
+    m = xin.shape[0]
+    r = xin @ W.T + b - y  # residuals (m, d)
+    loss = np.vdot(r, r) / m
+    gW = 2.0 * r.T @ xin / m
+    gb = 2.0 * r.mean(axis=0)
+    if expected:  # + σ² ||W||_F² from E_z
+        loss += sigma**2 * np.sum(W * W)
+        gW += 2.0 * sigma**2 * W
+    return loss, (gW, gb)

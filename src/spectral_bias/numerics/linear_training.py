@@ -25,7 +25,7 @@ import numpy as np
 from ..theory.constants import SIGMA_DATA
 from ..theory.validation import check_choice, check_finite, check_positive_scalar
 from ..theory.weighting import edm_loss_weight, edm_preconditioning
-from .gradient_descent import _single_blas_thread
+from .gradient_descent import _descend_and_record, _recorded_steps
 
 __all__ = ["LinearTraining", "heun_generated_covariance", "train_preconditioned_linear", "weights_at_nodes"]
 
@@ -79,6 +79,31 @@ def train_preconditioned_linear(
     if x.ndim != 2:
         raise ValueError(f"x0 must have shape (n_samples, d), got {x.shape}")
     n, d = x.shape
+    sig, om, phi = _noise_levels(sigmas, sigma_weights, features)
+    M = phi.shape[1]
+    check_choice(optimizer, "optimizer", {"gd", "adam"})
+    lr = check_positive_scalar(lr, "lr")
+    rec = _recorded_steps(n_steps, record_steps)
+    V = np.zeros((M, d, d)) if v0 is None else check_finite(v0, "v0").copy()
+    if V.shape != (M, d, d):
+        raise ValueError(f"v0 must have shape ({M}, {d}, {d}), got {V.shape}")
+    loss_and_grad = _weighted_loss_and_grad(x, sig, om, phi, check_positive_scalar(sigma_data, "sigma_data"))
+    b1, b2 = (float(b) for b in betas)
+    moments = [np.zeros_like(V), np.zeros_like(V)]
+
+    def update(step, grad):
+        if optimizer == "gd":
+            np.subtract(V, lr * grad, out=V)
+        else:
+            moments[:] = _adam_step(V, grad, *moments, step + 1, lr=lr, betas=(b1, b2), eps=eps)
+
+    records = _descend_and_record(lambda: loss_and_grad(V), V.copy, update, n_steps, rec)
+    return LinearTraining(rec, rec * lr, np.array([v for v, _ in records]), np.array([loss for _, loss in records]))
+
+
+def _noise_levels(sigmas, sigma_weights, features):
+    """Validate the training noise levels σ_j (J,) > 0, their weights ω_j (J,) >= 0 and the features Φ (J, M) of
+    :func:`train_preconditioned_linear`. Raises ValueError/TypeError naming the argument."""
     sig = check_finite(sigmas, "sigmas").ravel()
     if sig.size == 0 or np.any(sig <= 0):
         raise ValueError("sigmas must be a non-empty array of positive noise levels")
@@ -88,23 +113,17 @@ def train_preconditioned_linear(
     phi = check_finite(features, "features")
     if phi.ndim != 2 or phi.shape[0] != sig.size:
         raise ValueError(f"features must have shape (len(sigmas)={sig.size}, M), got {phi.shape}")
-    M = phi.shape[1]
-    check_choice(optimizer, "optimizer", {"gd", "adam"})
-    lr = check_positive_scalar(lr, "lr")
-    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
-        raise ValueError(f"n_steps must be a non-negative integer, got {n_steps!r}")
-    rec = np.unique(np.asarray([0, n_steps] if record_steps is None else list(record_steps), dtype=int))
-    if rec.size == 0 or rec[0] < 0 or rec[-1] > n_steps:
-        raise ValueError(f"record_steps must lie in [0, n_steps={n_steps}]")
-    V = np.zeros((M, d, d)) if v0 is None else check_finite(v0, "v0").copy()
-    if V.shape != (M, d, d):
-        raise ValueError(f"v0 must have shape ({M}, {d}, {d}), got {V.shape}")
-    sd = check_positive_scalar(sigma_data, "sigma_data")
-    c_skip, c_out, c_in = edm_preconditioning(sig, sigma_data=sd)
+    return sig, om, phi
+
+
+def _weighted_loss_and_grad(x, sig, om, phi, sigma_data):
+    """The module's loss L(V) = Σ_j ω_j λ(σ_j) [mean_i ||(W_j − I) x_i||² + σ_j² ||W_j||_F²] on the samples ``x``
+    (n, d), W_j = c_skip I + c_out c_in Σ_m Φ[j, m] V_m: returns the function V (M, d, d) -> (L, ∂L/∂V)."""
+    n, d = x.shape
+    c_skip, c_out, c_in = edm_preconditioning(sig, sigma_data=sigma_data)
     g = c_out * c_in
-    lw = om * edm_loss_weight(sig, sigma_data=sd)  # ω_j λ(σ_j)
+    lw = om * edm_loss_weight(sig, sigma_data=sigma_data)  # ω_j λ(σ_j)
     eye = np.eye(d)
-    b1, b2 = (float(b) for b in betas)
 
     def loss_and_grad(V):
         W = c_skip[:, None, None] * eye + g[:, None, None] * np.einsum("jm,mab->jab", phi, V)
@@ -113,26 +132,17 @@ def train_preconditioned_linear(
         GW = 2.0 * lw[:, None, None] * (np.einsum("jnb,na->jba", R, x) / n + sig[:, None, None] ** 2 * W)
         return loss, np.einsum("jm,jab->mab", phi * g[:, None], GW)
 
-    m1 = np.zeros_like(V)
-    m2 = np.zeros_like(V)
-    out_V, out_l = [], []
-    rec_set = set(rec.tolist())
-    with _single_blas_thread():
-        for step in range(n_steps + 1):
-            loss, grad = loss_and_grad(V)
-            if step in rec_set:
-                out_V.append(V.copy())
-                out_l.append(loss)
-            if step == n_steps:
-                break
-            if optimizer == "gd":
-                V -= lr * grad
-            else:
-                t = step + 1
-                m1 = b1 * m1 + (1.0 - b1) * grad
-                m2 = b2 * m2 + (1.0 - b2) * grad**2
-                V -= lr * (m1 / (1.0 - b1**t)) / (np.sqrt(m2 / (1.0 - b2**t)) + eps)
-    return LinearTraining(rec, rec * lr, np.array(out_V), np.array(out_l))
+    return loss_and_grad
+
+
+def _adam_step(V, grad, m1, m2, t, *, lr, betas, eps):
+    """One bias-corrected Adam step (Kingma & Ba 2015) at step number ``t`` >= 1: updates V in place and returns the
+    new first and second moments (m1, m2)."""
+    b1, b2 = betas
+    m1 = b1 * m1 + (1.0 - b1) * grad
+    m2 = b2 * m2 + (1.0 - b2) * grad**2
+    np.subtract(V, lr * (m1 / (1.0 - b1**t)) / (np.sqrt(m2 / (1.0 - b2**t)) + eps), out=V)
+    return m1, m2
 
 
 def heun_generated_covariance(weights, sigmas):

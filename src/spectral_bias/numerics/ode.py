@@ -37,26 +37,14 @@ def gradient_flow_ode(cov, mean, sigma, tau, *, eta=1.0, w0=None, b0=None, rtol=
     B0 = np.zeros(d) if b0 is None else check_mean(b0, d, "b0")
     if W0.shape != (d, d):
         raise ValueError(f"w0 must have shape ({d}, {d}), got {W0.shape}")
-    # Stack Θ = [W, b] (d x (d+1)), row-major. Each row obeys θ_i' = -η ∇ = -2η(θ_i M - c_i) with the input second
-    # moment M and C = [Σ + μμᵀ, μ] (eq. 5 gradients); rows are independent, so the (constant) Jacobian is
-    # block-diagonal, -2η kron(I_d, M), passed to Radau as a sparse matrix (a dense finite-difference Jacobian
-    # would cost (d² + d)² entries).
-    M = np.empty((d + 1, d + 1))
-    M[:d, :d] = c + s2 * np.eye(d) + np.outer(mu, mu)
-    M[:d, d] = M[d, :d] = mu
-    M[d, d] = 1.0
-    C = np.hstack([c + np.outer(mu, mu), mu[:, None]])
+    M, C = _input_moments(c, mu, s2)
 
     def rhs(_, y):
         theta = y.reshape(d, d + 1)
         return (-2.0 * eta * (theta @ M - C)).ravel()
 
     implicit = method in ("Radau", "BDF", "LSODA")
-    jac = (
-        sparse.kron(sparse.identity(d, format="csr"), sparse.csr_matrix(-2.0 * eta * M), format="csc")
-        if implicit
-        else None
-    )
+    jac = {"jac": _block_jacobian(M, d, eta)} if implicit else {}
     y0 = np.hstack([W0, B0[:, None]]).ravel()
     with _single_blas_thread():
         sol = solve_ivp(
@@ -67,9 +55,27 @@ def gradient_flow_ode(cov, mean, sigma, tau, *, eta=1.0, w0=None, b0=None, rtol=
             t_eval=t,
             rtol=rtol,
             atol=atol,
-            **({"jac": jac} if implicit else {}),
+            **jac,
         )
     if not sol.success:
         raise RuntimeError(f"solve_ivp failed: {sol.message}")
     theta = sol.y.T.reshape(-1, d, d + 1)
     return theta[:, :, :d], theta[:, :, d]
+
+
+def _input_moments(c, mu, s2):
+    """The input second moment M = [[Σ + σ²I + μμᵀ, μ], [μᵀ, 1]] ((d+1, d+1)) and C = [Σ + μμᵀ, μ] (d, d+1) of the
+    stacked Θ = [W, b]: each row of Θ obeys θ_i' = -η ∇ = -2η(θ_i M - c_i) (eq. 5 gradients)."""
+    d = c.shape[0]
+    M = np.empty((d + 1, d + 1))
+    M[:d, :d] = c + s2 * np.eye(d) + np.outer(mu, mu)
+    M[:d, d] = M[d, :d] = mu
+    M[d, d] = 1.0
+    return M, np.hstack([c + np.outer(mu, mu), mu[:, None]])
+
+
+def _block_jacobian(M, d, eta):
+    """The constant Jacobian of the row-major flattened Θ' = -2η(ΘM - C): rows are independent, so it is
+    block-diagonal, -2η kron(I_d, M), as a sparse matrix for the implicit solvers (a dense finite-difference
+    Jacobian would cost (d² + d)² entries)."""
+    return sparse.kron(sparse.identity(d, format="csr"), sparse.csr_matrix(-2.0 * eta * M), format="csc")

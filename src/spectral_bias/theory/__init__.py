@@ -53,7 +53,7 @@ from .generated import (
 
 # Emergence times, the inverse-variance law and branch-wise power-law fits (chapters 4-5, 9-11).
 from .emergence import EmergenceResult, PowerLawFit, emergence_threshold, emergence_time, fit_power_law, gray_zone_mask
-from .branch_fits import BRANCHES, fit_branches, fit_to_dict
+from .branch_fits import BRANCHES, fit_branches, fit_to_dict, trajectory_exponents
 from .kl import kl_divergence
 
 # Other parametrisations and objectives: deep linear, ε-prediction, flow matching (chapter 6).
@@ -173,6 +173,7 @@ __all__ = [
     "shared_weight",
     "shared_weight_dynamics",
     "shift_averaged_covariance",
+    "trajectory_exponents",
     "two_layer_generated_variance",
     "two_layer_weight",
     "validation",

@@ -85,6 +85,19 @@ def _logistic_log_gen_var(lam, tau, q, rate, sigma_min, sigma_max):
     return 2.0 * np.log(sigma_max) - 2.0 * (1.0 - r) * np.log(sigma_max / sigma_min) - r * np.log1p(ratio)
 
 
+def _weight_arguments(lam, sigma, tau, q, eta, *, lam_positive):
+    """Validate the per-mode weight arguments of the deep linear models: lam >= 0 (> 0 if ``lam_positive``),
+    sigma > 0, tau >= 0 and q >= 0 broadcasting together, eta > 0 a scalar. Returns them as arrays (eta a float);
+    raises ValueError/TypeError naming the argument."""
+    lam = (check_positive if lam_positive else check_nonnegative)(lam, "lam")
+    sigma = check_positive(sigma, "sigma")
+    tau = check_nonnegative(tau, "tau")
+    q = check_nonnegative(q, "q")
+    eta = check_positive_scalar(eta, "eta")
+    check_broadcastable(lam=lam, sigma=sigma, tau=tau, q=q)
+    return lam, sigma, tau, q, eta
+
+
 def two_layer_weight(lam, sigma, tau, *, eta=1.0, q):
     """Per-mode weight u_k^T P P^T u_k of the symmetric two-layer denoiser D = P P^T x (Prop. 5.1, eq. 8).
 
@@ -108,12 +121,7 @@ def two_layer_weight(lam, sigma, tau, *, eta=1.0, q):
     ------
     ValueError for negative or non-finite lam, q or tau, sigma <= 0, eta <= 0; TypeError for non-numeric input.
     """
-    lam = check_nonnegative(lam, "lam")
-    sigma = check_positive(sigma, "sigma")
-    tau = check_nonnegative(tau, "tau")
-    q = check_nonnegative(q, "q")
-    eta = check_positive_scalar(eta, "eta")
-    check_broadcastable(lam=lam, sigma=sigma, tau=tau, q=q)
+    lam, sigma, tau, q, eta = _weight_arguments(lam, sigma, tau, q, eta, lam_positive=False)
     return _logistic_weight(lam, sigma, tau, q, 8.0 * eta)
 
 
@@ -305,12 +313,7 @@ def deep_linear_weight(lam, sigma, tau, *, eta=1.0, q, depth):
     eta <= 0, non-integer or < 1 depth).
     """
     depth = check_integer(depth, "depth", min_value=1)
-    lam = check_positive(lam, "lam")
-    sigma = check_positive(sigma, "sigma")
-    tau = check_nonnegative(tau, "tau")
-    q = check_nonnegative(q, "q")
-    eta = check_positive_scalar(eta, "eta")
-    check_broadcastable(lam=lam, sigma=sigma, tau=tau, q=q)
+    lam, sigma, tau, q, eta = _weight_arguments(lam, sigma, tau, q, eta, lam_positive=True)
     lam, sigma, tau, q = np.broadcast_arrays(lam, sigma, tau, q)
     K = lam / (lam + sigma**2)
     if depth == 1:

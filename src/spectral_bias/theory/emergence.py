@@ -83,6 +83,27 @@ def emergence_time(times, trajectories, targets, *, initial=None, criterion="geo
     is the simple use. Raises ValueError for bad shapes, non-positive values, unknown criterion.
     """
     check_choice(criterion, "criterion", {"geometric", "harmonic"})
+    t, y, single = _times_and_trajectories(times, trajectories)
+    n = y.shape[0]
+    tgt = _per_mode(targets, "targets", n)
+    init = _per_mode(y[:, 0] if initial is None else initial, "initial", n)
+    if smooth is not None:
+        s = check_positive(smooth, "smooth")
+        if s.ndim != 0:
+            raise ValueError("smooth must be a positive scalar or None")
+        y = gaussian_filter1d(y, float(s), axis=1, mode="nearest")
+    thr = emergence_threshold(init, tgt, criterion)
+    increasing = y[:, 0] < thr
+    tau_star = _crossing_times(t, y, thr, increasing)
+    direction = np.where(increasing, "increasing", "decreasing")
+    if single:
+        return EmergenceResult(tau_star[0], direction[0], thr[0], init[0])
+    return EmergenceResult(tau_star, direction, thr, init)
+
+
+def _times_and_trajectories(times, trajectories):
+    """Validate :func:`emergence_time`'s ``times`` (T,) and ``trajectories`` ((n, T) or (T,)): returns the times,
+    the trajectories as (n, T) and whether a single (T,) trajectory was given."""
     t = check_times(times, "times")
     if t.ndim != 1 or t.size < 2 or np.any(np.diff(t) <= 0):
         raise ValueError("times must be a 1-D strictly increasing array with at least 2 entries")
@@ -91,46 +112,50 @@ def emergence_time(times, trajectories, targets, *, initial=None, criterion="geo
     y = np.atleast_2d(y)
     if y.ndim != 2 or y.shape[1] != t.size:
         raise ValueError(f"trajectories must have shape (n_modes, {t.size}), got {np.shape(trajectories)}")
-    n = y.shape[0]
-    tgt = check_positive(targets, "targets")
-    if tgt.ndim > 1 or (tgt.ndim == 1 and tgt.size != n):
-        raise ValueError(f"targets must be a scalar or have shape ({n},), got {tgt.shape}")
-    tgt = np.broadcast_to(tgt, (n,)).astype(float)
-    init = y[:, 0].copy() if initial is None else check_positive(initial, "initial")
-    if init.ndim > 1 or (init.ndim == 1 and init.size != n):
-        raise ValueError(f"initial must be a scalar or have shape ({n},), got {init.shape}")
-    init = np.broadcast_to(init, (n,)).astype(float)
-    if smooth is not None:
-        s = check_positive(smooth, "smooth")
-        if s.ndim != 0:
-            raise ValueError("smooth must be a positive scalar or None")
-        y = gaussian_filter1d(y, float(s), axis=1, mode="nearest")
-    thr = emergence_threshold(init, tgt, criterion)
-    increasing = y[:, 0] < thr
-    past = np.where(increasing[:, None], y >= thr[:, None], y <= thr[:, None])
-    any_past = past.any(axis=1)
-    j = np.argmax(past, axis=1)
-    tau_star = np.full(n, np.nan)
-    at0 = any_past & (j == 0)
-    tau_star[at0] = t[0]
-    k = np.flatnonzero(any_past & (j > 0))
+    return t, y, single
+
+
+def _per_mode(value, name, n):
+    """A positive scalar or (n,) array ``value`` as a float array of shape (n,); ValueError naming ``name``."""
+    v = check_positive(value, name)
+    if v.ndim > 1 or (v.ndim == 1 and v.size != n):
+        raise ValueError(f"{name} must be a scalar or have shape ({n},), got {v.shape}")
+    return np.broadcast_to(v, (n,)).astype(float)
+
+
+def _first_sample_past(values, threshold, increasing):
+    """Index of the first sample of each row of ``values`` (n, T) at or past ``threshold`` (n,), approached from
+    below where ``increasing`` (n,) and from above elsewhere; -1 for a row that never gets there. The search step of
+    every first-passage time (:func:`emergence_time`, ``one_layer_emergence_time``)."""
+    past = np.where(increasing[:, None], values >= threshold[:, None], values <= threshold[:, None])
+    return np.where(past.any(axis=1), np.argmax(past, axis=1), -1)
+
+
+def _crossing_times(t, y, thr, increasing):
+    """First-passage times of the rows of ``y`` (n, T) through ``thr`` (n,): ``t[0]`` when a row starts past it,
+    NaN when it never gets there, else interpolated between the bracketing samples (:func:`_log_interpolate`)."""
+    j = _first_sample_past(y, thr, increasing)
+    tau_star = np.full(y.shape[0], np.nan)
+    tau_star[j == 0] = t[0]
+    k = np.flatnonzero(j > 0)
     if k.size:
         j1 = j[k]
-        y0, y1 = y[k, j1 - 1], y[k, j1]
-        t0, t1 = t[j1 - 1], t[j1]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            frac = np.log(thr[k] / y0) / np.log(y1 / y0)
-        frac = np.where(np.isfinite(frac), np.clip(frac, 0.0, 1.0), 1.0)
-        logt = t0 > 0
-        tau_star[k] = np.where(
-            logt,
-            np.exp(np.log(np.where(logt, t0, 1.0)) + frac * np.log(np.where(logt, t1 / np.where(logt, t0, 1.0), 1.0))),
-            t0 + frac * (t1 - t0),
-        )
-    direction = np.where(increasing, "increasing", "decreasing")
-    if single:
-        return EmergenceResult(tau_star[0], direction[0], thr[0], init[0])
-    return EmergenceResult(tau_star, direction, thr, init)
+        tau_star[k] = _log_interpolate(t[j1 - 1], t[j1], y[k, j1 - 1], y[k, j1], thr[k])
+    return tau_star
+
+
+def _log_interpolate(t0, t1, y0, y1, thr):
+    """The time at which the segment from (t0, y0) to (t1, y1) reaches ``thr``, linear in (ln t, ln y) (linear in
+    t where t0 = 0); a flat segment (y0 = y1) gives t1."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.log(thr / y0) / np.log(y1 / y0)
+    frac = np.where(np.isfinite(frac), np.clip(frac, 0.0, 1.0), 1.0)
+    logt = t0 > 0
+    return np.where(
+        logt,
+        np.exp(np.log(np.where(logt, t0, 1.0)) + frac * np.log(np.where(logt, t1 / np.where(logt, t0, 1.0), 1.0))),
+        t0 + frac * (t1 - t0),
+    )
 
 
 def gray_zone_mask(initial, target, *, low=0.5, high=2.0):
@@ -182,31 +207,7 @@ def fit_power_law(
         raise ValueError("tau_star must not contain inf (use NaN for modes that never cross)")
     if lam.ndim != 1 or ts.shape != lam.shape:
         raise ValueError(f"lam and tau_star must be 1-D arrays of equal length, got {lam.shape} and {ts.shape}")
-    keep = np.isfinite(ts) & (ts > 0)
-    if exclude is None:
-        pass
-    elif isinstance(exclude, str):
-        check_choice(exclude, "exclude", {"gray-zone", "authors"})
-        if target is None:
-            raise ValueError(f"exclude={exclude!r} needs target (the data variances)")
-        if exclude == "gray-zone":
-            if initial is None:
-                raise ValueError("exclude='gray-zone' needs initial (the initial generated variances)")
-            keep &= ~gray_zone_mask(np.broadcast_to(initial, lam.shape), np.broadcast_to(target, lam.shape))
-        else:
-            if trajectories is None:
-                raise ValueError("exclude='authors' needs trajectories (n_modes, n_times)")
-            y = check_positive(trajectories, "trajectories")
-            if y.ndim != 2 or y.shape[0] != lam.size:
-                raise ValueError(f"trajectories must have shape ({lam.size}, n_times), got {y.shape}")
-            sm = 2.0 if smooth is None else float(check_positive(smooth, "smooth"))
-            start = gaussian_filter1d(y, sm, axis=1, mode="nearest")[:, 0]
-            keep &= ~gray_zone_mask(start, np.broadcast_to(target, lam.shape))
-    else:
-        m = np.asarray(exclude)
-        if m.dtype != bool or m.shape != lam.shape:
-            raise ValueError(f"exclude must be None, 'gray-zone', 'authors' or a boolean mask of shape {lam.shape}")
-        keep &= ~m
+    keep = np.isfinite(ts) & (ts > 0) & ~_excluded_modes(lam, exclude, initial, target, trajectories, smooth)
     n = int(keep.sum())
     if n < 3:
         raise ValueError(f"fit_power_law needs at least 3 usable modes, got {n}")
@@ -218,13 +219,48 @@ def fit_power_law(
     resid = yv - (intercept + slope * x)
     ss_tot = np.sum((yv - yv.mean()) ** 2)
     r2 = 1.0 - np.sum(resid**2) / ss_tot if ss_tot > 0 else 1.0
+    ci = _bootstrap_slope_interval(x, yv, n_boot, seed, confidence)
+    return PowerLawFit(float(slope), float(intercept), float(r2), n, ci, keep, regress)
+
+
+def _excluded_modes(lam, exclude, initial, target, trajectories, smooth):
+    """The boolean mask (n,) of modes that :func:`fit_power_law`'s ``exclude`` rule leaves out (see there).
+    Raises ValueError for an unknown rule, a bad mask or a missing companion argument."""
+    if exclude is None:
+        return np.zeros(lam.shape, dtype=bool)
+    if not isinstance(exclude, str):
+        m = np.asarray(exclude)
+        if m.dtype != bool or m.shape != lam.shape:
+            raise ValueError(f"exclude must be None, 'gray-zone', 'authors' or a boolean mask of shape {lam.shape}")
+        return m
+    check_choice(exclude, "exclude", {"gray-zone", "authors"})
+    if target is None:
+        raise ValueError(f"exclude={exclude!r} needs target (the data variances)")
+    if exclude == "gray-zone":
+        if initial is None:
+            raise ValueError("exclude='gray-zone' needs initial (the initial generated variances)")
+        return gray_zone_mask(np.broadcast_to(initial, lam.shape), np.broadcast_to(target, lam.shape))
+    if trajectories is None:
+        raise ValueError("exclude='authors' needs trajectories (n_modes, n_times)")
+    y = check_positive(trajectories, "trajectories")
+    if y.ndim != 2 or y.shape[0] != lam.size:
+        raise ValueError(f"trajectories must have shape ({lam.size}, n_times), got {y.shape}")
+    sm = 2.0 if smooth is None else float(check_positive(smooth, "smooth"))
+    start = gaussian_filter1d(y, sm, axis=1, mode="nearest")[:, 0]
+    return gray_zone_mask(start, np.broadcast_to(target, lam.shape))
+
+
+def _bootstrap_slope_interval(x, y, n_boot, seed, confidence):
+    """Percentile bootstrap ``confidence`` interval of the least-squares slope of y on x from ``n_boot`` resamples
+    of the points (generator seeded with ``seed``); (nan, nan) when no resample has two distinct x."""
+    n = x.size
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, n, size=(int(n_boot), n))
-    xb, yb = x[idx], yv[idx]
+    xb, yb = x[idx], y[idx]
     xm, ym = xb.mean(axis=1, keepdims=True), yb.mean(axis=1, keepdims=True)
     sxx = np.sum((xb - xm) ** 2, axis=1)
     ok = sxx > 0
     slopes = np.sum((xb - xm) * (yb - ym), axis=1)[ok] / sxx[ok]
     alpha_tail = 50.0 * (1.0 - confidence)
     ci = tuple(np.percentile(slopes, [alpha_tail, 100.0 - alpha_tail])) if slopes.size else (np.nan, np.nan)
-    return PowerLawFit(float(slope), float(intercept), float(r2), n, (float(ci[0]), float(ci[1])), keep, regress)
+    return float(ci[0]), float(ci[1])

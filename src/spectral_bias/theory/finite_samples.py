@@ -23,7 +23,7 @@ import numpy as np
 from .constants import SIGMA_MAX, SIGMA_MIN
 from .generated import heun_generated_variance
 from .one_layer import one_layer_generated_variance, one_layer_weight
-from .schedule import edm_sigma_schedule
+from .schedule import heun_sampler_sigmas
 from .validation import check_choice, check_finite, check_integer, check_positive_scalar, check_sigma_range, check_times
 from .weighting import preconditioned_generated_variance, preconditioned_weight
 
@@ -90,18 +90,8 @@ def finite_sample_generated_variance(
         raise ValueError(
             "basis is too large: its squared projections on the empirical eigenvectors leave the float64 range"
         )
-    L, T = lam_hat[:, None], t[None, :]
-    if sampler_steps is None:
-        if model == "one-layer":
-            gen = one_layer_generated_variance(L, T, eta=eta, q=q, sigma_min=smin, sigma_max=smax)
-        else:
-            gen = preconditioned_generated_variance(L, T, eta=eta, sigma_min=smin, sigma_max=smax)
-    else:
-        sig = edm_sigma_schedule(sampler_steps, smin, smax, rho, append_zero=True)
-        if model == "one-layer":
-            gen = heun_generated_variance(one_layer_weight, L, T, sig, eta=eta, q=q)
-        else:
-            gen = heun_generated_variance(preconditioned_weight, L, T, sig, eta=eta)
+    sig = None if sampler_steps is None else heun_sampler_sigmas(sampler_steps, rho, smin, smax)
+    gen = _empirical_learning_curves(lam_hat, t, model, q=q, eta=eta, sigmas=sig, sigma_min=smin, sigma_max=smax)
     if not np.all(np.isfinite(gen)):
         at = f"q={np.max(q):g}, " if model == "one-layer" else ""
         at += f"rho={rho:g}, sampler_steps={sampler_steps}, " if sampler_steps is not None else ""
@@ -117,3 +107,17 @@ def finite_sample_generated_variance(
             "x and basis are too large: the generated variance along the columns of basis leaves the float64 range"
         )
     return out
+
+
+def _empirical_learning_curves(lam_hat, t, model, *, q, eta, sigmas, sigma_min, sigma_max):
+    """λ̂_gen(λ̂_j, τ) (d, T) of every empirical mode ``lam_hat`` (d,) at the times ``t`` (T,): the one-layer
+    (Prop. 4.2) or EDM-preconditioned (chapter 8) model, through the continuous PF-ODE (``sigmas`` None) or the
+    Heun sampler on the schedule ``sigmas``."""
+    L, T = lam_hat[:, None], t[None, :]
+    if sigmas is None:
+        if model == "one-layer":
+            return one_layer_generated_variance(L, T, eta=eta, q=q, sigma_min=sigma_min, sigma_max=sigma_max)
+        return preconditioned_generated_variance(L, T, eta=eta, sigma_min=sigma_min, sigma_max=sigma_max)
+    if model == "one-layer":
+        return heun_generated_variance(one_layer_weight, L, T, sigmas, eta=eta, q=q)
+    return heun_generated_variance(preconditioned_weight, L, T, sigmas, eta=eta)

@@ -13,9 +13,9 @@ Sampling integrates dx/dt = W_t x from t = 0 (x ~ N(0, I)) to t = 1, so gen_var 
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import erf
 
 from ._expint import e1_difference
+from ._special import erf_over_x
 from .validation import (
     check_broadcastable,
     check_finite,
@@ -69,14 +69,6 @@ def flow_matching_weight(lam, t, tau, *, eta=1.0, q=0.0):
     return f + (q - f) * np.exp(-2.0 * eta * tau * g)
 
 
-def _erf_over_x(x):
-    """erf(x)/x with its limit 2/sqrt(pi) at x = 0 (series for small x); x may be inf (gives 0)."""
-    small = x < 1e-4
-    xs = np.where(small, 1.0, x)
-    with np.errstate(under="ignore"):
-        return np.where(small, 2.0 / np.sqrt(np.pi) * (1.0 - np.where(small, x, 0.0) ** 2 / 3.0), erf(xs) / xs)
-
-
 def flow_matching_generated_variance(lam, tau, *, eta=1.0, q=0.0):
     """Generated variance gen_var_k(tau) = exp(2 I_k) of linear flow matching (App. H, Fig. 7B).
 
@@ -114,7 +106,7 @@ def flow_matching_generated_variance(lam, tau, *, eta=1.0, q=0.0):
             * np.exp(-a * (lam / (lam + 1.0)))
             * np.sqrt(np.pi)
             / (2.0 * (lam + 1.0))
-            * (_erf_over_x(b) + lam * _erf_over_x(lb))
+            * (erf_over_x(b) + lam * erf_over_x(lb))
         )
     I = 0.5 * np.log(lam) + 0.5 * ei + gauss
     if not np.all(np.isfinite(I)) or np.max(2.0 * I, initial=-np.inf) > 709.78:

@@ -71,9 +71,27 @@ def log_generated_variance_quadrature(
     s0, sT = check_sigma_range(sigma_min, sigma_max)
     check_choice(method, "method", {"gauss", "quad"})
     check_integer(chunk, "chunk")
+    arr_kw, scal_kw = _split_weight_kwargs(weight_kwargs)
+    try:
+        bcast = np.broadcast_arrays(lam, tau, *arr_kw.values())
+    except ValueError as exc:
+        shapes = ", ".join(f"{k} {v.shape}" for k, v in arr_kw.items())
+        raise ValueError(f"lam {lam.shape}, tau {tau.shape} and {shapes} do not broadcast") from exc
+    shape = bcast[0].shape
+    lam_f, tau_f, *kw_f = (b.ravel() for b in bcast)
+    arr_f = dict(zip(arr_kw, kw_f))
+    if method == "gauss":
+        sig, wt = _gauss_legendre_log_sigma(s0, sT, n_panels, n_per_panel)
+        out = _integral_gauss(weight_fn, lam_f, tau_f, arr_f, scal_kw, sig, wt, chunk)
+    else:
+        out = _integral_quad(weight_fn, lam_f, tau_f, arr_f, scal_kw, np.log(s0), np.log(sT), epsabs, epsrel)
+    return (np.log(sT**2) - 2.0 * out).reshape(shape)
 
-    # array-valued keyword arguments broadcast with lam and tau (checked here, naming them); scalars pass
-    # unchanged to weight_fn, which checks them itself
+
+def _split_weight_kwargs(weight_kwargs):
+    """Split the keywords for ``weight_fn`` into array-valued ones (checked finite here, naming them; they broadcast
+    with lam and tau) and the rest (passed unchanged: ``weight_fn`` checks them itself)."""
+
     def _is_array(k, v):
         if isinstance(v, (str, bytes, bool, type(None))):
             return False
@@ -84,34 +102,33 @@ def log_generated_variance_quadrature(
             raise
 
     arr_kw = {k: check_finite(v, k) for k, v in weight_kwargs.items() if _is_array(k, v)}
-    scal_kw = {k: v for k, v in weight_kwargs.items() if k not in arr_kw}
-    try:
-        bcast = np.broadcast_arrays(lam, tau, *arr_kw.values())
-    except ValueError as exc:
-        shapes = ", ".join(f"{k} {v.shape}" for k, v in arr_kw.items())
-        raise ValueError(f"lam {lam.shape}, tau {tau.shape} and {shapes} do not broadcast") from exc
-    shape = bcast[0].shape
-    flat = [b.ravel() for b in bcast]
-    n = flat[0].size
-    out = np.empty(n)
-    if method == "gauss":
-        sig, wt = _gauss_legendre_log_sigma(s0, sT, n_panels, n_per_panel)
-        for start in range(0, n, chunk):
-            sl = slice(start, start + chunk)
-            kw = {k: f[sl, None] for k, f in zip(arr_kw, flat[2:])}
-            w = weight_fn(flat[0][sl, None], sig[None, :], flat[1][sl, None], **scal_kw, **kw)
-            out[sl] = (1.0 - w) @ wt
-    else:
-        t0, t1 = np.log(s0), np.log(sT)
-        for i in range(n):
-            kw = {k: f[i] for k, f in zip(arr_kw, flat[2:])}
-            li, ti = flat[0][i], flat[1][i]
+    return arr_kw, {k: v for k, v in weight_kwargs.items() if k not in arr_kw}
 
-            def integrand(t):
-                return 1.0 - float(weight_fn(li, np.exp(t), ti, **scal_kw, **kw))
 
-            out[i] = integrate.quad(integrand, t0, t1, epsabs=epsabs, epsrel=epsrel, limit=500)[0]
-    return (np.log(sT**2) - 2.0 * out).reshape(shape)
+def _integral_gauss(weight_fn, lam, tau, arr_kw, scal_kw, sig, wt, chunk):
+    """∫ (1 - w(λ_i, e^t, τ_i)) dt for each point i of the flat ``lam``, ``tau`` (and per-point ``arr_kw``) with the
+    quadrature nodes ``sig`` = e^t and weights ``wt``, in vectorised chunks of ``chunk`` points."""
+    out = np.empty(lam.size)
+    for start in range(0, lam.size, chunk):
+        sl = slice(start, start + chunk)
+        kw = {k: f[sl, None] for k, f in arr_kw.items()}
+        w = weight_fn(lam[sl, None], sig[None, :], tau[sl, None], **scal_kw, **kw)
+        out[sl] = (1.0 - w) @ wt
+    return out
+
+
+def _integral_quad(weight_fn, lam, tau, arr_kw, scal_kw, t0, t1, epsabs, epsrel):
+    """The integral of :func:`_integral_gauss` over t in [t0, t1] by scipy.integrate.quad, one point at a time."""
+    out = np.empty(lam.size)
+    for i in range(lam.size):
+        kw = {k: f[i] for k, f in arr_kw.items()}
+        li, ti = lam[i], tau[i]
+
+        def integrand(t):
+            return 1.0 - float(weight_fn(li, np.exp(t), ti, **scal_kw, **kw))
+
+        out[i] = integrate.quad(integrand, t0, t1, epsabs=epsabs, epsrel=epsrel, limit=500)[0]
+    return out
 
 
 def generated_variance_quadrature(weight_fn, lam, tau, *, sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX, **weight_kwargs):

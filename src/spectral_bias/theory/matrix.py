@@ -111,14 +111,18 @@ def secular_rates(cov, mean, sigma):
     mu = check_mean(mean, d)
     s2 = float(check_positive(sigma, "sigma")) ** 2
     lam, u = np.linalg.eigh(c)
-    dk = np.clip(lam, 0.0, None) + s2
-    m2 = (u.T @ mu) ** 2
+    poles, weights, fixed = _secular_poles(np.clip(lam, 0.0, None) + s2, (u.T @ mu) ** 2)
+    return np.sort(np.array(_secular_roots(poles, weights) + fixed))
+
+
+def _secular_poles(dk, m2):
+    """Poles and weights of the secular function f(ν) = 1 + Σ_i w_i/(p_i − ν) of :func:`secular_rates`: the pole 0
+    (weight 1, from the bias row) and the d_k = ``dk`` with weights m_k² = ``m2``, equal poles merged and zero
+    weights deflated. Returns (poles, weights) as arrays ascending and the list of deflated eigenvalues."""
     scale = max(dk.max(), 1.0 + m2.sum())
     tol = 1e-13 * scale
-    # poles: 0 (weight 1, from the bias row) and the d_k; merge equal poles, deflate zero weights
     poles, weights, fixed = [0.0], [1.0], []
-    order = np.argsort(dk)
-    for k in order:
+    for k in np.argsort(dk):
         if m2[k] <= (1e-15 * scale) ** 2:
             fixed.append(dk[k])
         elif abs(dk[k] - poles[-1]) <= tol:
@@ -127,7 +131,12 @@ def secular_rates(cov, mean, sigma):
         else:
             poles.append(dk[k])
             weights.append(m2[k])
-    poles, weights = np.array(poles), np.array(weights)
+    return np.array(poles), np.array(weights), fixed
+
+
+def _secular_roots(poles, weights):
+    """The roots of f(ν) = 1 + Σ_i w_i/(p_i − ν), one between consecutive ``poles`` and one above the largest, by
+    brentq on a bracket stepped off the poles until f changes sign across it."""
 
     def f(nu):
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -147,4 +156,4 @@ def secular_rates(cov, mean, sigma):
         while not last and not f(b) > 0 and b > a:  # and f -> +inf just left of the next pole
             b = hi - (hi - b) * 10
         roots.append(brentq(f, a, b, xtol=1e-15 * max(abs(b), 1.0), rtol=4 * np.finfo(float).eps, maxiter=500))
-    return np.sort(np.array(roots + fixed))
+    return roots

@@ -13,8 +13,8 @@ the one-layer law (eq. 7) with the sigma-dependent initial weight Q(sigma) = 1 -
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import erf
 
+from ._special import erf_over_x
 from .constants import SIGMA_MAX, SIGMA_MIN
 from .one_layer import one_layer_log_generated_variance
 from .validation import check_finite, check_nonnegative, check_positive, check_positive_scalar, check_sigma_range
@@ -44,12 +44,6 @@ def eps_prediction_denoiser_weight(lam, sigma, tau, *, eta=1.0, q=0.0):
     return 1.0 - sigma * eps_prediction_weight(lam, sigma, tau, eta=eta, q=q)
 
 
-def _erf_over_x(x):
-    small = x < 1e-4
-    xs = np.where(small, 1.0, x)
-    return np.where(small, 2.0 / np.sqrt(np.pi) * (1.0 - x**2 / 3.0), erf(xs) / xs)
-
-
 def eps_prediction_generated_variance(lam, tau, *, eta=1.0, q=0.0, sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX):
     """Generated variance of the PF-ODE driven by a linear epsilon-predictor during training (derived here).
 
@@ -72,7 +66,7 @@ def eps_prediction_generated_variance(lam, tau, *, eta=1.0, q=0.0, sigma_min=SIG
     if not np.all(np.isfinite(a)):
         raise ValueError(f"eta * tau must be finite, got eta={eta:g} and tau up to {np.max(tau):g}")
     ra = np.sqrt(a)
-    gauss = 0.5 * np.sqrt(np.pi) * (smax * _erf_over_x(ra * smax) - smin * _erf_over_x(ra * smin))
+    gauss = 0.5 * np.sqrt(np.pi) * (smax * erf_over_x(ra * smax) - smin * erf_over_x(ra * smin))
     base = one_layer_log_generated_variance(lam, tau, eta=eta, q=1.0, sigma_min=smin, sigma_max=smax)
     with np.errstate(over="ignore", under="ignore"):  # a·λ overflowing: e^{-aλ} = 0 exactly
         decay = np.exp(-a * lam)

@@ -11,6 +11,7 @@ import numpy as np
 
 from ._expint import _log0, ein, ein_from_log
 from .constants import SIGMA_MAX, SIGMA_MIN
+from .emergence import EmergenceResult, _first_sample_past, emergence_threshold
 from .optimal import optimal_weight
 from .validation import (
     check_broadcastable,
@@ -78,19 +79,27 @@ def one_layer_log_generated_variance(lam, tau, *, eta=1.0, q=0.0, sigma_min=SIGM
     s0, sT = check_sigma_range(sigma_min, sigma_max)
     check_broadcastable(lam=lam, tau=tau, q=q)
     with np.errstate(over="ignore", under="ignore"):
-        s02, sT2 = s0 * s0, sT * sT
         a = 2.0 * eta * tau
     if not np.all(np.isfinite(a)):
         raise ValueError(f"eta * tau must be finite, got eta={eta:g} and tau up to {np.max(tau):g}")
-    log_ratio = 2.0 * (np.log(sT) - np.log(s0))  # ln(sT²/s0²) without over/underflow of the squares
     shape = np.broadcast_shapes(lam.shape, tau.shape, q.shape)
+    if np.prod(shape, dtype=int) == 0:
+        return np.empty(shape)
+    out = _log_generated_variance_table(lam, a, q, s0, sT, shape)
+    return _redo_overflowing_in_log_space(out, lam, a, q, s0, sT)
+
+
+def _log_generated_variance_table(lam, a, q, s0, sT, shape):
+    """Prop. 4.2's ln λ̂ (see :func:`one_layer_log_generated_variance`, a = 2ητ) on the broadcast ``shape``, the fast
+    path: products a·(λ + σ²) formed directly (inf/NaN where they overflow, for
+    :func:`_redo_overflowing_in_log_space`), evaluated in cache-sized row blocks (~2x faster than whole-array
+    temporaries)."""
+    with np.errstate(over="ignore", under="ignore"):
+        s02, sT2 = s0 * s0, sT * sT
+    log_ratio = 2.0 * (np.log(sT) - np.log(s0))  # ln(sT²/s0²) without over/underflow of the squares
     out = np.empty(shape)
-    if out.size == 0:
-        return out
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        # fast path; entries whose products a·(λ + σ²) overflow (or σ_min² underflows) are redone in log space
         bracket = log_ratio + ein(a * s02) - ein(a * sT2)  # depends on τ only: evaluated on tau's own shape
-        # evaluate in cache-sized row blocks of the (rows, last-axis) view: ~2x faster than whole-array temporaries
         ncol = shape[-1] if shape else 1
         views = [np.broadcast_to(v, shape).reshape(-1, ncol) for v in (lam, a, q, bracket)]
         o2 = out.reshape(-1, ncol)
@@ -102,16 +111,27 @@ def one_layer_log_generated_variance(lam, tau, *, eta=1.0, q=0.0, sigma_min=SIGM
             res -= ein(a_b * (lam_b + sT2))
             res += 2.0 * np.log(sT)
             o2[r0 : r0 + rows] = res
+    return out
+
+
+def _redo_overflowing_in_log_space(out, lam, a, q, s0, sT):
+    """Recompute, with :func:`_log_space`, the entries of ``out`` (from :func:`_log_generated_variance_table`)
+    whose products a·(λ + σ²) overflow or whose σ_min² underflows; a no-op (no cost) unless some can. Raises
+    ValueError naming q if a value is still beyond the float64 range."""
+    shape = out.shape
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        s02, sT2 = s0 * s0, sT * sT
         extreme = s02 < 1e-280 or not np.max(a, initial=0.0) * (np.max(lam, initial=0.0) + sT2) <= 1e280
-        if extreme:  # only then can a product overflow: find and redo those entries (no cost otherwise)
-            redo = (
-                ~np.isfinite(out)
-                | (s02 < 1e-280)
-                | (np.broadcast_to(a, shape) * (np.broadcast_to(lam, shape) + sT2) > 1e280)
-            )
-    if extreme and np.any(redo):
+        if not extreme:
+            return out
+        redo = (
+            ~np.isfinite(out)
+            | (s02 < 1e-280)
+            | (np.broadcast_to(a, shape) * (np.broadcast_to(lam, shape) + sT2) > 1e280)
+        )
+    if np.any(redo):
         out[redo] = _log_space(*(np.broadcast_to(v, shape)[redo] for v in (lam, a, q)), np.log(s0), np.log(sT))
-    if extreme and not np.all(np.isfinite(out)):
+    if not np.all(np.isfinite(out)):
         raise ValueError(
             "q is too large in magnitude: ln of the generated variance exceeds the float64 range "
             f"(q up to {np.max(np.abs(q)):g})"
@@ -192,8 +212,6 @@ def one_layer_emergence_time(
     (possible only for non-monotonic transients) could be missed. ``lam`` (n,) > 0; returns an
     :class:`~spectral_bias.theory.emergence.EmergenceResult` with NaN where no crossing lies in ``tau_range``.
     """
-    from .emergence import EmergenceResult, emergence_threshold
-
     lam = check_positive(lam, "lam")
     if lam.ndim > 1:
         raise ValueError(f"lam must be a scalar or 1-D array, got shape {lam.shape}")
@@ -202,43 +220,54 @@ def one_layer_emergence_time(
     t_lo, t_hi = (float(v) for v in check_positive(tau_range, "tau_range"))
     if not t_lo < t_hi:
         raise ValueError("tau_range must be (low, high) with 0 < low < high")
-    with np.errstate(over="ignore", under="ignore"):
-        init = np.broadcast_to(generated_variance_at_init(q, sigma_min=sigma_min, sigma_max=sigma_max), lam1.shape)
+    init = np.broadcast_to(_initial_variance_or_raise(q, sigma_min, sigma_max), lam1.shape)
     tgt = (
         generated_variance_converged(lam1, sigma_min=sigma_min, sigma_max=sigma_max)
         if target is None
         else np.broadcast_to(check_positive(target, "target"), lam1.shape)
     )
+    thr = emergence_threshold(init, tgt, criterion)
+    increasing = init < thr
+    grid = np.geomspace(t_lo, t_hi, check_integer(n_grid, "n_grid", min_value=2))
+    model = dict(q=np.broadcast_to(q, lam1.shape), eta=eta, sigma_min=sigma_min, sigma_max=sigma_max)
+    tau_star = _scan_then_bisect(lam1, grid, np.log(thr), increasing, model)
+    direction = np.where(increasing, "increasing", "decreasing")
+    if lam.ndim == 0:
+        return EmergenceResult(tau_star[0], direction[0], thr[0], init[0])
+    return EmergenceResult(tau_star, direction, thr, np.asarray(init, dtype=float))
+
+
+def _initial_variance_or_raise(q, sigma_min, sigma_max):
+    """λ̂(0) of :func:`generated_variance_at_init`, or a ValueError naming q when it leaves the float64 range (the
+    start of every one-layer emergence time: :func:`one_layer_emergence_time`, ``one_layer_emergence_time_exact``)."""
+    with np.errstate(over="ignore", under="ignore"):
+        init = generated_variance_at_init(q, sigma_min=sigma_min, sigma_max=sigma_max)
     if not np.all((init > 0) & np.isfinite(init)):
         raise ValueError(
             f"q={np.max(np.abs(q)):g} is too large in magnitude: the initial generated variance "
             f"σ_max²(σ_min/σ_max)^(2(1-q)) leaves the float64 range"
         )
-    thr = emergence_threshold(init, tgt, criterion)
-    log_thr = np.log(thr)
-    increasing = init < thr
-    grid = np.geomspace(t_lo, t_hi, check_integer(n_grid, "n_grid", min_value=2))
-    qb = np.broadcast_to(q, lam1.shape)[:, None]
-    lv = one_layer_log_generated_variance(lam1[:, None], grid, eta=eta, q=qb, sigma_min=sigma_min, sigma_max=sigma_max)
-    past = np.where(increasing[:, None], lv >= log_thr[:, None], lv <= log_thr[:, None])
-    found = past.any(axis=1)
-    j = np.argmax(past, axis=1)
-    tau_star = np.full(lam1.shape, np.nan)
-    at0 = found & (j == 0)
-    tau_star[at0] = grid[0]
-    k = np.flatnonzero(found & (j > 0))
+    return init
+
+
+def _scan_then_bisect(lam, grid, log_thr, increasing, model):
+    """First passage of ln λ̂_k(τ) (Prop. 4.2 with the keywords ``model``: per-mode q, eta, sigma_min, sigma_max)
+    through ``log_thr`` (n,): the first grid time past it, refined by 60 bisection steps in ln τ between it and the
+    grid time before. ``grid[0]`` where a mode starts past it, NaN where it never gets there within the grid."""
+    q = model["q"]
+    fixed = {k: v for k, v in model.items() if k != "q"}
+    lv = one_layer_log_generated_variance(lam[:, None], grid, q=q[:, None], **fixed)
+    j = _first_sample_past(lv, log_thr, increasing)
+    tau_star = np.full(lam.shape, np.nan)
+    tau_star[j == 0] = grid[0]
+    k = np.flatnonzero(j > 0)
     if k.size:
         a, b = np.log(grid[j[k] - 1]), np.log(grid[j[k]])
         for _ in range(60):
             mid = 0.5 * (a + b)
-            v = one_layer_log_generated_variance(
-                lam1[k], np.exp(mid), eta=eta, q=qb[k, 0], sigma_min=sigma_min, sigma_max=sigma_max
-            )
+            v = one_layer_log_generated_variance(lam[k], np.exp(mid), q=q[k], **fixed)
             crossed = np.where(increasing[k], v >= log_thr[k], v <= log_thr[k])
             b = np.where(crossed, mid, b)
             a = np.where(crossed, a, mid)
         tau_star[k] = np.exp(0.5 * (a + b))
-    direction = np.where(increasing, "increasing", "decreasing")
-    if lam.ndim == 0:
-        return EmergenceResult(tau_star[0], direction[0], thr[0], init[0])
-    return EmergenceResult(tau_star, direction, thr, np.asarray(init, dtype=float))
+    return tau_star

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .constants import SIGMA_MAX, SIGMA_MIN
-from .validation import check_positive_scalar, check_sigma_range
+from .validation import check_integer, check_positive_scalar, check_sigma_range
 
 __all__ = ["edm_sigma_schedule"]
 
@@ -35,3 +35,13 @@ def edm_sigma_schedule(n_steps, sigma_min=SIGMA_MIN, sigma_max=SIGMA_MAX, rho=7,
             f"finite and strictly decreasing in float64"
         )
     return np.append(s, 0.0) if append_zero else s
+
+
+def heun_sampler_sigmas(sampler_steps, rho, sigma_min, sigma_max):
+    """The noise levels the networks' sampler visits: ``sampler_steps`` (>= 2) levels of :func:`edm_sigma_schedule`
+    with ``rho``, then 0 (N Heun steps and a final Euler step). The discrete counterpart of the continuous PF-ODE in
+    chapter 12's generated variances (``finite_sample_generated_variance``, ``shared_generated_variance``).
+    Raises ValueError/TypeError naming sampler_steps or rho."""
+    steps = check_integer(sampler_steps, "sampler_steps", min_value=2)
+    rho = check_positive_scalar(rho, "rho")
+    return edm_sigma_schedule(steps, sigma_min, sigma_max, rho, append_zero=True)

@@ -31,7 +31,7 @@ import numpy as np
 
 from .constants import SIGMA_DATA, SIGMA_MAX, SIGMA_MIN
 from .generated import heun_generated_variance, log_generated_variance_quadrature
-from .schedule import edm_sigma_schedule
+from .schedule import heun_sampler_sigmas
 from .validation import (
     check_broadcastable,
     check_integer,
@@ -204,7 +204,5 @@ def shared_generated_variance(
                 shared_weight, lam, tau, sigma_min=smin, sigma_max=smax, n_panels=64, n_per_panel=16, **kw
             )
         )
-    steps = check_integer(sampler_steps, "sampler_steps", min_value=2)
-    rho = check_positive_scalar(rho, "rho")
-    sig = edm_sigma_schedule(steps, smin, smax, rho, append_zero=True)
+    sig = heun_sampler_sigmas(sampler_steps, rho, smin, smax)
     return heun_generated_variance(shared_weight, lam, tau, sig, **kw)

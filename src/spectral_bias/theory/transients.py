@@ -18,8 +18,15 @@ from scipy.optimize import brentq
 
 from .constants import SIGMA_MAX, SIGMA_MIN
 from .emergence import emergence_threshold
-from .one_layer import generated_variance_at_init, one_layer_log_generated_variance
-from .validation import check_choice, check_finite, check_positive, check_positive_scalar, check_sigma_range
+from .one_layer import _initial_variance_or_raise, one_layer_log_generated_variance
+from .validation import (
+    check_choice,
+    check_finite,
+    check_integer,
+    check_positive,
+    check_positive_scalar,
+    check_sigma_range,
+)
 
 __all__ = ["contraction_transient_variance", "decreasing_branch_exponent", "one_layer_emergence_time_exact"]
 
@@ -85,41 +92,33 @@ def one_layer_emergence_time_exact(
     t1 = check_positive_scalar(tau_max, "tau_max")
     if t0 >= t1:
         raise ValueError(f"tau_min must be smaller than tau_max, got {t0} >= {t1}")
-    from .validation import check_integer
-
     n_scan = check_integer(n_scan, "n_scan", min_value=2)
-    if initial is None:
-        with np.errstate(over="ignore", under="ignore"):
-            start = generated_variance_at_init(q, sigma_min=s0, sigma_max=sT)
-        if not np.all((start > 0) & np.isfinite(start)):
-            raise ValueError(
-                f"q={np.max(np.abs(q)):g} is too large in magnitude: the initial generated variance "
-                f"σ_max²(σ_min/σ_max)^(2(1-q)) leaves the float64 range"
-            )
-    else:
-        start = initial
+    start = _initial_variance_or_raise(q, s0, sT) if initial is None else initial
     start = check_positive(start, "initial")
     thr = np.broadcast_to(emergence_threshold(start, lam, criterion), lam.shape)
     increasing = np.broadcast_to(start, lam.shape) < thr
     grid = np.linspace(np.log(t0), np.log(t1), int(n_scan))
     out = np.full(lam.shape, np.nan)
     for idx in np.ndindex(lam.shape):
-        lk, log_thr = lam[idx], np.log(thr[idx])
         sign = 1.0 if increasing[idx] else -1.0
-
-        def gap(lt, lk=lk, log_thr=log_thr, sign=sign):
-            # >= 0 once the threshold has been reached from the starting side
-            return sign * (
-                one_layer_log_generated_variance(lk, np.exp(lt), eta=eta, q=q, sigma_min=s0, sigma_max=sT) - log_thr
-            )
-
-        vals = gap(grid)
-        past = np.flatnonzero(vals >= 0)
-        if past.size == 0:
-            continue
-        j = past[0]
-        if j == 0:
-            out[idx] = t0
-            continue
-        out[idx] = np.exp(brentq(gap, grid[j - 1], grid[j], xtol=1e-14, rtol=1e-14))
+        model = dict(eta=eta, q=q, sigma_min=s0, sigma_max=sT)
+        out[idx] = _first_root_in_log_time(lam[idx], np.log(thr[idx]), sign, grid, t0, model)
     return out, increasing.copy()
+
+
+def _first_root_in_log_time(lam, log_thr, sign, grid, t_first, model):
+    """First crossing time of ln λ̂(τ) (Prop. 4.2 for one mode ``lam`` with the keywords ``model``) through
+    ``log_thr``, approached from below (``sign`` = 1) or above (-1): the first point of the ln τ ``grid`` past it,
+    refined by brentq between it and the point before. ``t_first`` (the time exp(grid[0])) if the mode starts past
+    it, NaN if it never gets there."""
+
+    def gap(lt):  # >= 0 once the threshold has been reached from the starting side
+        return sign * (one_layer_log_generated_variance(lam, np.exp(lt), **model) - log_thr)
+
+    past = np.flatnonzero(gap(grid) >= 0)
+    if past.size == 0:
+        return np.nan
+    j = past[0]
+    if j == 0:
+        return t_first
+    return np.exp(brentq(gap, grid[j - 1], grid[j], xtol=1e-14, rtol=1e-14))
